@@ -1,0 +1,318 @@
+"""The tracer command line: parse, call the library, format.
+
+Heavy imports (numpy, pandas, numba, duckdb) happen inside commands so that
+``tracer --help`` answers at once. Library errors are mapped to one-line
+messages and exit codes in one place: :class:`TracerGroup`.
+"""
+
+import os
+import sys
+
+import click
+
+EXIT_ERROR = 1  # a TracerError: bad input, unknown case, store locked, ...
+SOURCE_KINDS = ("presences",)
+FORMATS = ("table", "csv", "json", "parquet")
+
+
+class TracerGroup(click.Group):
+    """Maps library errors to one message with a hint and exit code 1."""
+
+    def invoke(self, ctx):
+        from tracer.errors import TracerError
+
+        try:
+            return super().invoke(ctx)
+        except TracerError as exc:
+            click.echo(f"Error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"Hint: {exc.hint}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; the store is unchanged by the unfinished step.", err=True)
+            ctx.exit(130)
+
+
+class Settings:
+    """Global options, shared by every command through ``ctx.obj``."""
+
+    def __init__(self, store, show_pii, quiet, tz):
+        self.store_path = store
+        self.show_pii = show_pii
+        self.quiet = quiet or not sys.stderr.isatty()
+        self.tz = tz
+
+    def open_store(self, read_only=False):
+        from tracer.store import open_store
+
+        return open_store(self.store_path, read_only=read_only)
+
+    def say(self, message):
+        """A summary line to stderr (data go to stdout)."""
+        click.echo(message, err=True)
+
+
+def output_options(func):
+    """``--format`` and ``-o``: the one output path of every command that returns rows."""
+    func = click.option(
+        "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write rows to this file instead of stdout."
+    )(func)
+    func = click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+    )(func)
+    return func
+
+
+@click.group(cls=TracerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    envvar="TRACER_STORE",
+    default="tracer.duckdb",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The embedded store (a DuckDB file); env TRACER_STORE.",
+)
+@click.option("--show-pii", is_flag=True, help="Show names, ID numbers and phones unmasked.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or summaries on stderr.")
+@click.option("--tz", default="Asia/Shanghai", show_default=True, help="Zone of naive times in inputs and outputs.")
+@click.version_option(package_name="tracer", prog_name="tracer")
+@click.pass_context
+def main(ctx, store, show_pii, quiet, tz):
+    """tracer: find and rank the B-class contacts of A-class cases.
+
+    A-class people are confirmed cases (or people from a key area); B-class
+    people shared a place and a time with them. Load presences, then trace.
+    """
+    ctx.obj = Settings(store, show_pii, quiet, tz)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(SOURCE_KINDS))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--encoding", help="Override the detected encoding of CSV files (e.g. gb18030).")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Write rejected rows (with line, field, code) as CSV.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="Summary format.")
+@click.pass_obj
+def load(settings, kind, files, encoding, rejects, fmt):
+    """Load raw FILES of one source KIND into the store.
+
+    Every row is loaded, counted as a duplicate (already in this batch or the
+    store), or rejected with a reason: read = loaded + duplicates + rejected.
+    """
+    import pandas as pd
+
+    from loaders.presences import load_presences
+
+    batches = []
+    for path in files:
+        batch, rej = load_presences(path, tz=settings.tz, encoding=encoding)
+        batches.append((path, batch, rej))
+    summary = []
+    with settings.open_store() as store:
+        for path, batch, rej in batches:
+            res = store.append(batch)
+            summary.append(
+                {"file": path, "read": len(batch) + len(rej), "loaded": res.loaded,
+                 "duplicates": res.duplicates, "rejected": len(rej),
+                 "by_code": rej["code"].value_counts().sort_index().to_dict()}
+            )  # fmt: skip
+    all_rejects = pd.concat([r for _, _, r in batches], ignore_index=True)
+    if rejects:
+        all_rejects.to_csv(rejects, index=False)
+    report_load(settings, summary, fmt)
+
+
+@main.command()
+@click.option("--cases", "cases_file", type=click.Path(), help="CSV/XLSX with person, onset [, sampled, isolated].")
+@click.option("--case", "case_keys", multiple=True, help="A case's person key (repeatable); needs --onset.")
+@click.option("--onset", "onsets", multiple=True, help="Onset date/time of each --case (local time).")
+@click.option("--hops", type=click.IntRange(1, 3), default=1, show_default=True, help="Trace contacts of contacts.")
+@click.option("--min-risk", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Drop lower risks.")
+@click.option(
+    "--linger-min", type=click.FloatRange(0), help="Pad each case's stay by M minutes (default: per-kind model values; 0 = off)."
+)
+@click.option("--pre-onset-days", type=click.FloatRange(0), help="Infectious days before onset [model: 2].")
+@click.option("--limit", type=int, default=50, show_default=True, help="Rows shown in a table (0 = all).")
+@click.option("--save/--no-save", default=True, show_default=True, help="Save the run in the store for explain/report.")
+@output_options
+@click.pass_obj
+def trace(settings, cases_file, case_keys, onsets, hops, min_risk, linger_min, pre_onset_days, limit, save, fmt, output):
+    """Rank the B-class contacts of A-class cases.
+
+    Columns: rank, person, risk, rule, hop, source_case, first_contact,
+    overlap_min, events.
+    """
+    import dataclasses
+
+    from tracer.config import ModelConfig
+    from tracer.tracing import CONTACT_COLUMNS
+    from tracer.tracing import trace as run
+
+    cases = read_cases(settings, cases_file, case_keys, onsets)
+    cfg = ModelConfig()
+    if linger_min is not None:
+        cfg = dataclasses.replace(cfg, linger_s=tuple(int(linger_min * 60) for _ in cfg.linger_s))
+    with settings.open_store() as store:
+        result = run(
+            store, cases, hops=hops, min_risk=min_risk, linger=linger_min != 0,
+            pre_onset_days=pre_onset_days, config=cfg, tz=settings.tz,
+        )  # fmt: skip
+        run_id = store.save_run(result) if save else None
+    emit(settings, result.contacts[CONTACT_COLUMNS], fmt, output, limit=limit, person_cols=("person", "source_case"))
+    settings.say(
+        f"{len(result.cases)} case(s), {len(result.contacts)} contact(s) from {len(result.events)} co-presence(s)"
+        + (f"; saved as run {run_id}" if run_id else "")
+    )
+
+
+@main.command()
+@click.argument("directory", default="tracer-demo", type=click.Path(file_okay=False))
+@click.option("--people", type=click.IntRange(100), default=5000, show_default=True, help="Residents of the city.")
+@click.option("--days", type=click.IntRange(2, 60), default=14, show_default=True, help="Simulated days.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed (same seed, same city).")
+@click.option("--top", type=int, default=15, show_default=True, help="Contacts shown.")
+@click.pass_obj
+def demo(settings, directory, people, days, seed, top):
+    """Generate a small city with an outbreak, load it, trace its A-class cases.
+
+    Writes DIRECTORY/tracer.duckdb (its own store; --store is not used) and
+    DIRECTORY/cases.csv, traces the cases with 2 hops and prints the top
+    B-class contacts with the evidence columns.
+    """
+    import time
+
+    from tracer.duck import DuckStore
+    from tracer.synth import generate_city
+    from tracer.tracing import CONTACT_COLUMNS
+    from tracer.tracing import trace as run
+
+    os.makedirs(directory, exist_ok=True)
+    t0 = time.perf_counter()
+    settings.say(f"Generating a city of {people} people over {days} days (seed {seed}) ...")
+    city = generate_city(n_people=people, days=days, seed=seed, tz=settings.tz)
+    store_path = os.path.join(directory, "tracer.duckdb")
+    settings.say(f"Loading {len(city.batch):,} presences into {store_path} ...")
+    with DuckStore(store_path) as store:
+        res = store.append(city.batch)
+        settings.say(f"  read {res.read:,} = loaded {res.loaded:,} + duplicates {res.duplicates:,}")
+        cases = city.cases
+        cases_path = os.path.join(directory, "cases.csv")
+        cases.to_csv(cases_path, index=False)
+        settings.say(f"Tracing {len(cases)} A-class case(s) with 2 hops ...")
+        result = run(store, cases, hops=2, tz=settings.tz)
+        run_id = store.save_run(result)
+    emit(settings, result.contacts[CONTACT_COLUMNS], "table", None, limit=top, person_cols=("person", "source_case"))
+    settings.say(
+        f"{len(result.contacts):,} contact(s) from {len(result.events):,} co-presence(s); run {run_id};"
+        f" {time.perf_counter() - t0:.1f} s in all."
+    )
+    settings.say("Next: tracer --store " + store_path + " trace --cases " + cases_path + " --hops 2 --format csv")
+
+
+def read_cases(settings, cases_file, case_keys, onsets):
+    """The case list from ``--cases FILE`` or repeated ``--case/--onset``."""
+    import pandas as pd
+
+    from loaders.io import read_table
+
+    if cases_file and case_keys:
+        raise click.UsageError("give either --cases FILE or --case/--onset, not both")
+    if cases_file:
+        frame = read_table(cases_file).drop(columns=["line"])
+        frame.columns = [c.lower() for c in frame.columns]
+        return frame
+    if not case_keys:
+        raise click.UsageError("no cases: give --cases FILE or --case KEY --onset DATE")
+    if len(onsets) != len(case_keys):
+        raise click.UsageError("give one --onset for each --case")
+    return pd.DataFrame({"person": list(case_keys), "onset": list(onsets)})
+
+
+def mask_frame(settings, frame, person_cols):
+    """Mask personal identifiers unless ``--show-pii``."""
+    if settings.show_pii:
+        return frame
+    from tracer.privacy import mask_key
+
+    frame = frame.copy()
+    for col in person_cols:
+        if col in frame.columns:
+            frame[col] = mask_key(frame[col])
+    return frame
+
+
+def emit(settings, frame, fmt, output, limit=0, person_cols=()):
+    """The one output routine: table (rich), csv, json or parquet."""
+    frame = mask_frame(settings, frame, person_cols)
+    if fmt == "parquet":
+        if not output:
+            raise click.UsageError("--format parquet needs -o FILE")
+        frame.to_parquet(output, index=False)
+        return
+    if fmt == "csv":
+        text = frame.to_csv(index=False)
+    elif fmt == "json":
+        text = frame.to_json(orient="records", date_format="iso", force_ascii=False, indent=None) + "\n"
+    else:
+        text = None
+    if text is not None:
+        if output:
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        else:
+            click.echo(text, nl=False)
+        return
+    print_table(frame, output, limit)
+
+
+def print_table(frame, output, limit):
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = frame.head(limit) if limit else frame
+    table = Table(show_header=True, header_style="bold")
+    for col in shown.columns:
+        table.add_column(str(col), justify="right" if shown[col].dtype.kind in "iuf" else "left")
+    for row in shown.itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    console = Console(file=open(output, "w", encoding="utf-8") if output else None, width=200 if output else None)
+    console.print(table)
+    if limit and len(frame) > limit:
+        click.echo(f"... {len(frame) - limit} more row(s); use --limit 0 or --format csv for all", err=True)
+
+
+def _cell(value):
+    import pandas as pd
+
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
+
+
+def report_load(settings, summary, fmt):
+    """The load accounting: read = loaded + duplicates + rejected."""
+    import json
+
+    total = {k: sum(s[k] for s in summary) for k in ("read", "loaded", "duplicates", "rejected")}
+    by_code = {}
+    for s in summary:
+        for code, n in s["by_code"].items():
+            by_code[code] = by_code.get(code, 0) + int(n)
+    total["by_code"] = by_code
+    total["warnings"] = {}
+    if fmt == "json":
+        click.echo(json.dumps(total, ensure_ascii=False))
+        return
+    for s in summary:
+        settings.say(
+            f"{s['file']}: read {s['read']} = loaded {s['loaded']} + duplicates {s['duplicates']}"
+            f" + rejected {s['rejected']}"
+        )
+    for code, n in sorted(by_code.items()):
+        settings.say(f"  rejected {code}: {n}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,186 @@
+"""tracer.trace against the brute-force twin in tests/naive_trace.py."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from naive_trace import naive_hop1, naive_hop2
+from tracer import ValidationError, trace
+from tracer.config import ModelConfig
+from tracer.schema import KINDS
+from tracer.timeutil import DAY_S
+
+T0 = 1_580_486_400  # 2020-02-01 00:00 Asia/Shanghai
+
+
+@st.composite
+def worlds(draw, max_rows=30):
+    n = draw(st.integers(0, max_rows))
+    persons = [f"p{i}" for i in range(draw(st.integers(1, 6)))]
+    places = [f"{k}:{i}" for i, k in enumerate(draw(st.lists(st.sampled_from(KINDS), min_size=1, max_size=4)))]
+    rows = []
+    for _ in range(n):
+        place = draw(st.sampled_from(places))
+        start = T0 + draw(st.integers(-3 * DAY_S, 12 * DAY_S)) // 900 * 900
+        dur = draw(st.sampled_from([0, 900, 1800, 3600, 4 * 3600, 14 * DAY_S]))
+        rows.append(
+            {
+                "person": draw(st.sampled_from(persons)),
+                "place": place,
+                "kind": place.split(":")[0],
+                "start": start,
+                "end": start + dur,
+                "row": draw(st.integers(-1, 5)),
+                "col": draw(st.integers(-1, 3)),
+                "section": draw(st.integers(-1, 2)),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["person", "place", "kind", "start", "end", "row", "col", "section"])
+    cases = draw(st.lists(st.sampled_from(persons), min_size=1, max_size=3, unique=True))
+    onset = {c: T0 + draw(st.integers(0, 6)) * DAY_S for c in cases}
+    return frame, onset
+
+
+def _windows(onset, cfg):
+    return {c: (t - int(cfg.pre_onset_days * DAY_S), t + int(cfg.post_onset_days * DAY_S)) for c, t in onset.items()}
+
+
+def _cases(onset):
+    return pd.DataFrame({"person": list(onset), "onset": list(onset.values())})
+
+
+def _check_hop1(res, expected, hop=1):
+    got = res.contacts[res.contacts["hop"] == hop]
+    per = {}
+    for case, contact, place, lo, hi in expected:
+        d = per.setdefault(contact, {"events": 0, "overlap": 0, "first": hi})
+        d["events"] += 1
+        d["overlap"] += hi - lo
+        d["first"] = min(d["first"], lo)
+    assert sorted(got["person"]) == sorted(per)
+    for row in got.itertuples():
+        d = per[row.person]
+        assert row.events == d["events"]
+        assert row.overlap_min == pytest.approx(d["overlap"] / 60)
+        assert int(row.first_contact.timestamp()) == d["first"]
+
+
+def _frame(frame):
+    return frame.astype({"start": "int64", "end": "int64"})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_hop1_without_padding_lists_everyone_who_shared_place_and_time(world):
+    frame, onset = world
+    present = set(frame["person"])
+    onset = {c: t for c, t in onset.items() if c in present} or None
+    if onset is None:
+        return
+    cfg = ModelConfig()
+    res = trace(_frame(frame), _cases(onset), linger=False, min_risk=0.0)
+    _check_hop1(res, naive_hop1(frame, _windows(onset, cfg)))
+    assert res.contacts["rank"].tolist() == list(range(1, len(res.contacts) + 1))
+    assert (np.diff(res.contacts["risk"].to_numpy()) <= 0).all()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_hop1_with_linger_padding_matches_twin(world):
+    frame, onset = world
+    onset = {c: t for c, t in onset.items() if c in set(frame["person"])}
+    if not onset:
+        return
+    cfg = ModelConfig()
+    res = trace(_frame(frame), _cases(onset), linger=True)
+    _check_hop1(res, naive_hop1(frame, _windows(onset, cfg), linger_s=list(cfg.linger_s)))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_hop2_follows_time_order(world):
+    frame, onset = world
+    onset = {c: t for c, t in onset.items() if c in set(frame["person"])}
+    if not onset:
+        return
+    cfg = ModelConfig()
+    res = trace(_frame(frame), _cases(onset), hops=2, linger=False)
+    hop1 = naive_hop1(frame, _windows(onset, cfg))
+    first = {}
+    for _, contact, _, lo, _ in hop1:
+        first[contact] = min(first.get(contact, lo), lo)
+    expected = naive_hop2(frame, first, set(onset), int(cfg.incubation_days * DAY_S), int(cfg.post_onset_days * DAY_S))
+    _check_hop1(res, expected, hop=2)
+
+
+def test_risk_combines_events_and_multiplies_along_chain():
+    frame = pd.DataFrame(
+        {
+            "person": ["a", "b", "b", "c"],
+            "place": ["venue:1", "venue:1", "venue:2", "venue:2"],
+            "kind": "venue",
+            "start": ["2020-02-01 10:00", "2020-02-01 10:00", "2020-02-03 10:00", "2020-02-03 10:00"],
+            "end": ["2020-02-01 12:00", "2020-02-01 12:00", "2020-02-03 12:00", "2020-02-03 12:00"],
+        }
+    )
+    res = trace(frame, [{"person": "a", "onset": "2020-02-01"}], hops=2, linger=False)
+    ev = res.events
+    b = res.contacts.set_index("person").loc["b"]
+    c = res.contacts.set_index("person").loc["c"]
+    assert b.risk == pytest.approx(1 - np.prod(1 - ev[ev.contact == "b"].p_event))
+    assert (c.hop, c.source_case, c.via) == (2, "a", "b")
+    # c's one event is scored as if b were a source, then scaled by b's risk.
+    assert 0 < c.risk < b.risk
+
+
+def test_touching_intervals_are_not_contacts():
+    frame = pd.DataFrame(
+        {"person": ["a", "b"], "place": ["venue:1"] * 2, "kind": "venue",
+         "start": ["2020-02-01 10:00", "2020-02-01 11:00"], "end": ["2020-02-01 11:00", "2020-02-01 12:00"]}
+    )  # fmt: skip
+    assert trace(frame, [{"person": "a", "onset": "2020-02-01"}], linger=False).contacts.empty
+    padded = trace(frame, [{"person": "a", "onset": "2020-02-01"}], linger=True).contacts
+    assert padded["person"].tolist() == ["b"]
+
+
+def test_isolation_closes_the_window_and_bad_cases_are_clear_errors():
+    frame = pd.DataFrame(
+        {"person": ["a", "b"], "place": ["venue:1"] * 2, "kind": "venue",
+         "start": ["2020-02-05 10:00"] * 2, "end": ["2020-02-05 12:00"] * 2}
+    )  # fmt: skip
+    cases = [{"person": "a", "onset": "2020-02-04", "isolated": "2020-02-05 09:00"}]
+    assert trace(frame, cases).contacts.empty
+    with pytest.raises(ValidationError, match="neither onset nor sampled"):
+        trace(frame, [{"person": "a", "onset": None}])
+    with pytest.raises(ValidationError, match="hops"):
+        trace(frame, [{"person": "a", "onset": "2020-02-04"}], hops=4)
+    from tracer import UnknownPerson
+
+    with pytest.raises(UnknownPerson, match="zz"):
+        trace(frame, [{"person": "zz", "onset": "2020-02-04"}])
+
+
+def test_asymptomatic_case_uses_sampled_date():
+    frame = pd.DataFrame(
+        {"person": ["a", "b"], "place": ["venue:1"] * 2, "kind": "venue",
+         "start": ["2020-02-05 10:00"] * 2, "end": ["2020-02-05 12:00"] * 2}
+    )  # fmt: skip
+    res = trace(frame, pd.DataFrame({"person": ["a"], "onset": [None], "sampled": ["2020-02-06"]}))
+    assert res.contacts["person"].tolist() == ["b"]
+    assert res.contacts["risk"].iat[0] > 0
+
+
+def test_rule_counts_time_together_not_linger_padding():
+    frame = pd.DataFrame(
+        {"person": ["a", "b", "c"], "place": ["venue:1"] * 3, "kind": "venue",
+         "start": ["2020-02-01 09:00", "2020-02-01 10:10", "2020-02-01 09:30"],
+         "end": ["2020-02-01 10:00", "2020-02-01 11:00", "2020-02-01 09:50"]}
+    )  # fmt: skip
+    res = trace(frame, [{"person": "a", "onset": "2020-02-01"}], linger=True)
+    rule = res.contacts.set_index("person")["rule"]
+    assert rule.to_dict() == {"b": "general", "c": "close"}
+    ev = res.events.set_index("contact")
+    assert ev.loc["b", "together_s"] == 0 and ev.loc["b", "overlap_s"] == 20 * 60
+    assert ev.loc["c", "together_s"] == ev.loc["c", "overlap_s"] == 20 * 60

@@ -1,0 +1,792 @@
+"""The embedded store: one DuckDB file holding presences, dictionaries and runs.
+
+:class:`DuckStore` implements :class:`tracer.store.Store`. A batch is appended
+in one transaction (committed whole or not at all, also when the process is
+killed); every committed append that changes anything bumps ``meta.version``,
+and the presence index persisted beside the file (``<path>.index/``) is
+rebuilt only when that version moved.
+
+Examples
+--------
+>>> import tempfile, os, pandas as pd
+>>> from tracer.presence import Batch, fingerprint
+>>> rows = pd.DataFrame({"person_key": ["p1"], "place_key": ["venue:1"],
+...     "start": [0], "end": [600], "kind": [0], "section": [-1], "row": [-1],
+...     "col": [-1], "flags": [0]})
+>>> rows["record"] = fingerprint(rows.person_key, rows.place_key, rows.start,
+...     rows.end, rows.section, rows.row, rows.col)
+>>> path = os.path.join(tempfile.mkdtemp(), "demo.duckdb")
+>>> with DuckStore(path) as store:
+...     result = store.append(Batch(rows, source="demo.csv"))
+...     (result.loaded, store.version, store.person_codes(["p1"]).tolist())
+(1, 1, [0])
+"""
+
+import importlib
+import json
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from .errors import StoreError, StoreLocked, UnknownPerson, ValidationError
+from .presence import validate_presences
+from .schema import KIND_CODES, PRESENCE_COLUMNS
+from .store import AppendResult
+
+__all__ = ["DuckStore", "SavedRun", "SCHEMA_VERSION"]
+
+#: Layout version of the tables below; a newer file is refused, not guessed at.
+SCHEMA_VERSION = 1
+
+_SQL_TYPES = {
+    np.int8: "TINYINT",
+    np.int16: "SMALLINT",
+    np.int32: "INTEGER",
+    np.int64: "BIGINT",
+    np.uint8: "UTINYINT",
+}
+_PRESENCE_SQL = ", ".join(f'"{c}" {_SQL_TYPES[t]} NOT NULL' for c, t in PRESENCE_COLUMNS.items())
+_PRESENCE_LIST = ", ".join(f'"{c}"' for c in PRESENCE_COLUMNS)
+_INDEX_COLUMNS = 'person, place, start, "end", kind, section, "row", col, flags'
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS presences ({_PRESENCE_SQL});
+CREATE TABLE IF NOT EXISTS persons (code INTEGER PRIMARY KEY, key VARCHAR UNIQUE NOT NULL,
+    name VARCHAR, district VARCHAR);
+CREATE TABLE IF NOT EXISTS places (code INTEGER PRIMARY KEY, key VARCHAR UNIQUE NOT NULL,
+    kind TINYINT, name VARCHAR, district VARCHAR, lat DOUBLE, lon DOUBLE);
+CREATE TABLE IF NOT EXISTS aliases (key VARCHAR NOT NULL, alias VARCHAR NOT NULL, UNIQUE (key, alias));
+CREATE TABLE IF NOT EXISTS sources (id SMALLINT PRIMARY KEY, label VARCHAR, loaded_at TIMESTAMP, "rows" BIGINT);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS runs (id VARCHAR PRIMARY KEY, created TIMESTAMP, params JSON,
+    contact_columns JSON, event_columns JSON);
+CREATE TABLE IF NOT EXISTS run_contacts (run VARCHAR NOT NULL, run_pos BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS run_events (run VARCHAR NOT NULL, run_pos BIGINT NOT NULL);
+"""
+
+_RUN_RESERVED = ("run", "run_pos")
+
+
+@dataclass
+class SavedRun:
+    """A trace run as stored: what :meth:`DuckStore.load_run` returns.
+
+    Attributes
+    ----------
+    id : str, e.g. ``run-20240131-093000-1a2b``.
+    created : pandas.Timestamp (UTC, naive).
+    params : dict, the run parameters as saved (JSON round trip).
+    contacts, events : DataFrame, with the columns and dtypes they were saved with.
+    """
+
+    id: str
+    created: pd.Timestamp
+    params: dict
+    contacts: pd.DataFrame
+    events: pd.DataFrame
+
+
+class DuckStore:
+    """Presences, dictionaries and trace runs in one DuckDB file.
+
+    Parameters
+    ----------
+    path : str or Path, the ``.duckdb`` file (created when missing unless
+        ``read_only``).
+    read_only : bool, open for queries only (the file must exist).
+
+    Only one process may have the file open for writing; opening it while
+    another process holds it raises :class:`~tracer.errors.StoreLocked`. One
+    instance is meant for one thread.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with DuckStore(os.path.join(tempfile.mkdtemp(), "t.duckdb")) as store:
+    ...     store.version, len(store.presences())
+    (0, 0)
+    """
+
+    #: Presences inserted per statement inside an append (progress granularity).
+    append_chunk_rows = 500_000
+
+    def __init__(self, path, read_only=False):
+        self.path = Path(path)
+        self.read_only = bool(read_only)
+        self._index = None
+        self._con = _connect(self.path, self.read_only)
+        try:
+            self._prepare_schema()
+        except BaseException:
+            self._con.close()
+            raise
+
+    # -- life cycle -------------------------------------------------------
+    def __repr__(self):
+        mode = ", read_only=True" if self.read_only else ""
+        return f"DuckStore({str(self.path)!r}{mode})"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Release the file (and its lock); the instance is unusable afterwards."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self._index = None
+
+    @property
+    def con(self):
+        """The underlying DuckDB connection (for ad-hoc SQL)."""
+        if self._con is None:
+            raise StoreError(f"store {self.path} is closed", hint="open a new DuckStore")
+        return self._con
+
+    @property
+    def version(self):
+        """int: bumped by every committed append that changed anything."""
+        return int(self._meta("version"))
+
+    @property
+    def index_dir(self):
+        """Path of the persisted presence index, ``<path>.index``."""
+        return self.path.with_name(self.path.name + ".index")
+
+    def _meta(self, key):
+        row = _one(self.con, "SELECT value FROM meta WHERE key = ?", [key])
+        return None if row is None else row[0]
+
+    def _prepare_schema(self):
+        con = self.con
+        exists = _one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta' AND schema_name = 'main'")[0]
+        if not exists and self.read_only:
+            raise StoreError(
+                f"{self.path} is not a tracer store (no meta table)",
+                hint="point --store at a file written by `tracer load`",
+            )
+        if not exists:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(_SCHEMA)
+            con.execute("INSERT INTO meta VALUES ('version', '0'), ('schema', ?)", [str(SCHEMA_VERSION)])
+            con.execute("COMMIT")
+            # An index left over from an earlier file of the same name would
+            # carry a version number that the fresh store will reach again.
+            shutil.rmtree(self.index_dir, ignore_errors=True)
+        schema = int(self._meta("schema") or 0)
+        if schema > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has store schema {schema}; this tracer understands up to {SCHEMA_VERSION}",
+                hint="upgrade tracer",
+            )
+
+    # -- appending --------------------------------------------------------
+    def append(self, batch, progress=None):
+        """Append a :class:`tracer.presence.Batch` in one transaction.
+
+        New person and place keys get dense int32 codes after the largest
+        existing code, in order of first appearance (dictionary frames, then
+        presences, then aliases); existing keys keep theirs. An empty name,
+        district, kind or coordinate is filled by the first non-empty value
+        seen. Presences whose ``record`` is already stored, or repeats an
+        earlier row of the batch, count as duplicates.
+
+        Parameters
+        ----------
+        batch : Batch
+        progress : callable(done, total) or None, called with row counts at
+            the start (inside the transaction), after each chunk, and at the end.
+
+        Returns
+        -------
+        AppendResult ``read, loaded, duplicates, source`` (``source`` is -1
+        when the batch changed nothing and so was not recorded).
+        """
+        if self.read_only:
+            raise StoreError(f"store {self.path} is open read-only", hint="open it without read_only to append")
+        rows = validate_presences(batch.presences, where=f"batch {batch.source or ''}".strip())
+        read = len(rows)
+        rows = rows[~rows["record"].duplicated(keep="first").to_numpy()].reset_index(drop=True)
+        person_inv, person_keys = pd.factorize(rows["person_key"])
+        place_inv, place_keys = pd.factorize(rows["place_key"])
+        persons = _person_entries(batch.persons, person_keys, batch.aliases)
+        places = _place_entries(batch.places, place_keys, rows["kind"].to_numpy(), place_inv)
+        aliases = _alias_entries(batch.aliases)
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _report(progress, 0, read)
+            changed = self._upsert("persons", persons) + self._upsert("places", places)
+            changed += self._insert_aliases(aliases)
+            fresh = self._fresh_presences(rows, person_keys, person_inv, place_keys, place_inv)
+            source = self._next_source() if (len(fresh) or changed) else -1
+            self._insert_presences(fresh, source, progress, read - len(fresh), read)
+            if source >= 0:
+                con.execute(
+                    "INSERT INTO sources VALUES (?, ?, ?, ?)", [source, batch.source or "", _utcnow(), len(fresh)]
+                )
+                con.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'version'")
+                con.execute("COMMIT")
+            else:
+                con.execute("ROLLBACK")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise StoreError(f"append to {self.path} failed: {exc}", hint="the store is unchanged") from exc
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        _report(progress, read, read)
+        return AppendResult(read=read, loaded=len(fresh), duplicates=read - len(fresh), source=source)
+
+    def _upsert(self, table, entries):
+        """Fill empty attributes of known keys, insert new keys; return #changes."""
+        if not len(entries):
+            return 0
+        con = self.con
+        attrs = [c for c in entries.columns if c not in ("key", "pos")]
+        con.register("_entries", entries)
+        try:
+            fill = " OR ".join(f"({_empty(table, c)} AND b.{c} IS NOT NULL)" for c in attrs)
+            sets = ", ".join(f"{c} = CASE WHEN {_empty(table, c)} THEN b.{c} ELSE {table}.{c} END" for c in attrs)
+            updated = _one(
+                con,
+                f"UPDATE {table} SET {sets} FROM _entries b WHERE {table}.key = b.key AND ({fill})"
+            )[0]
+            base = _one(con, f"SELECT coalesce(max(code), -1) + 1 FROM {table}")[0]
+            new = _one(
+                con,
+                f"SELECT count(*) FROM _entries b WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.key = b.key)"
+            )[0]
+            if base + new > np.iinfo(np.int32).max:
+                raise StoreError(f"{table} dictionary of {self.path} would exceed int32 codes")
+            cols = ", ".join(f"b.{c}" for c in attrs)
+            con.execute(
+                f"INSERT INTO {table} (code, key, {', '.join(attrs)}) "
+                f"SELECT ? + row_number() OVER (ORDER BY b.pos) - 1, b.key, {cols} FROM _entries b "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.key = b.key)",
+                [base],
+            )
+        finally:
+            con.unregister("_entries")
+        return int(updated) + int(new)
+
+    def _insert_aliases(self, aliases):
+        if not len(aliases):
+            return 0
+        self.con.register("_aliases", aliases)
+        try:
+            return _one(self.con, 
+                "INSERT INTO aliases SELECT key, alias FROM _aliases a WHERE NOT EXISTS "
+                "(SELECT 1 FROM aliases x WHERE x.key = a.key AND x.alias = a.alias)"
+            )[0]
+        finally:
+            self.con.unregister("_aliases")
+
+    def _codes(self, table, keys, column="code"):
+        """int32 ``column`` (codes; -1 when unknown) of ``keys``, in the order given."""
+        frame = pd.DataFrame({"key": pd.Series(keys, dtype=object), "pos": np.arange(len(keys))})
+        self.con.register("_keys", frame)
+        try:
+            got = self.con.execute(
+                f"SELECT k.pos, t.{column} AS value FROM _keys k JOIN {table} t ON t.key = k.key"
+            ).fetchnumpy()
+        finally:
+            self.con.unregister("_keys")
+        codes = np.full(len(keys), -1, dtype=np.int32)
+        codes[got["pos"]] = np.ma.filled(got["value"], -1)
+        return codes
+
+    def _fresh_presences(self, rows, person_keys, person_inv, place_keys, place_inv):
+        """Batch rows with codes, minus records already stored (batch order kept)."""
+        _check_place_kinds(rows, place_keys, place_inv, self._codes("places", place_keys, "kind"))
+        frame = pd.DataFrame(
+            {
+                "person": self._codes("persons", person_keys)[person_inv],
+                "place": self._codes("places", place_keys)[place_inv],
+            }
+        )
+        for col in ("start", "end", "kind", "section", "row", "col", "flags"):
+            frame[col] = rows[col].to_numpy()
+        frame["source"] = np.int16(0)
+        frame["record"] = rows["record"].to_numpy()
+        if not len(frame):
+            return frame
+        probe = pd.DataFrame({"record": frame["record"].to_numpy(), "pos": np.arange(len(frame))})
+        self.con.register("_records", probe)
+        try:
+            stored = self.con.execute(
+                "SELECT r.pos FROM _records r SEMI JOIN presences p ON p.record = r.record"
+            ).fetchnumpy()["pos"]
+        finally:
+            self.con.unregister("_records")
+        if len(stored):
+            keep = np.ones(len(frame), dtype=bool)
+            keep[stored] = False
+            frame = frame[keep].reset_index(drop=True)
+        return frame
+
+    def _next_source(self):
+        source = _one(self.con, "SELECT coalesce(max(id), -1) + 1 FROM sources")[0]
+        if source > np.iinfo(np.int16).max:
+            raise StoreError(
+                f"store {self.path} has run out of source ids ({source})",
+                hint="load sources in fewer, larger batches",
+            )
+        return int(source)
+
+    def _insert_presences(self, frame, source, progress, done, total):
+        frame["source"] = np.int16(max(source, 0))
+        step = max(int(self.append_chunk_rows), 1)
+        for lo in range(0, len(frame), step):
+            chunk = frame.iloc[lo : lo + step]
+            self.con.register("_chunk", chunk)
+            try:
+                self.con.execute(f"INSERT INTO presences SELECT {_PRESENCE_LIST} FROM _chunk")
+            finally:
+                self.con.unregister("_chunk")
+            _report(progress, done + lo + len(chunk), total)
+
+    # -- reading ----------------------------------------------------------
+    def presences(self, persons=None, places=None, start=None, end=None):
+        """Presences of some persons and/or places overlapping ``[start, end)``.
+
+        A presence ``[s, e)`` overlaps when ``e > start`` and ``s < end``;
+        every argument is optional (``None`` = no restriction; an empty list
+        matches nothing). Rows come in storage order with
+        :data:`tracer.schema.PRESENCE_COLUMNS` dtypes.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> with DuckStore(os.path.join(tempfile.mkdtemp(), "t.duckdb")) as s:
+        ...     list(s.presences(persons=[0], start=0, end=3600).dtypes.astype(str))[:3]
+        ['int32', 'int32', 'int64']
+        """
+        where, params, frames = [], [], {}
+        for name, codes in (("person", persons), ("place", places)):
+            if codes is not None:
+                frames[f"_q_{name}"] = pd.DataFrame({"code": np.asarray(codes, dtype=np.int64).ravel()})
+                where.append(f"{name} IN (SELECT code FROM _q_{name})")
+        if start is not None:
+            where.append('"end" >= ?')
+            params.append(int(start))
+        if end is not None:
+            where.append("start < ?")
+            params.append(int(end))
+        sql = f"SELECT {_PRESENCE_LIST} FROM presences" + (" WHERE " + " AND ".join(where) if where else "")
+        return _typed(self._query(sql, params, frames), PRESENCE_COLUMNS)
+
+    def _query(self, sql, params=(), frames=None):
+        con = self.con
+        frames = frames or {}
+        for name, frame in frames.items():
+            con.register(name, frame)
+        try:
+            return pd.DataFrame(con.execute(sql, list(params)).fetchnumpy(), copy=False)
+        finally:
+            for name in frames:
+                con.unregister(name)
+
+    def persons(self, keys=None):
+        """The person dictionary ``code, key, name, district`` (by code)."""
+        frames, where = {}, ""
+        if keys is not None:
+            frames["_q_keys"] = pd.DataFrame({"key": pd.Series(list(keys), dtype=object)})
+            where = " WHERE key IN (SELECT key FROM _q_keys)"
+        sql = f"SELECT code, key, name, district FROM persons{where} ORDER BY code"
+        return self._frame(sql, frames, {"code": np.int32})
+
+    def places(self, codes=None):
+        """The place dictionary ``code, key, kind, name, district, lat, lon``."""
+        frames, where = {}, ""
+        if codes is not None:
+            frames["_q_codes"] = pd.DataFrame({"code": np.asarray(codes, dtype=np.int64).ravel()})
+            where = " WHERE code IN (SELECT code FROM _q_codes)"
+        sql = f"SELECT code, key, kind, name, district, lat, lon FROM places{where} ORDER BY code"
+        return self._frame(sql, frames, {"code": np.int32})
+
+    def aliases(self):
+        """Every identifier seen for a person: ``key, alias``."""
+        return self._frame("SELECT key, alias FROM aliases ORDER BY key, alias")
+
+    def _frame(self, sql, frames=None, dtypes=None):
+        con = self.con
+        for name, frame in (frames or {}).items():
+            con.register(name, frame)
+        try:
+            out = con.execute(sql).df()
+        finally:
+            for name in frames or {}:
+                con.unregister(name)
+        return out.astype(dtypes) if dtypes else out
+
+    def person_codes(self, keys):
+        """int32 codes of person keys, in order; an alias of exactly one person
+        also resolves to that person.
+
+        Raises :class:`~tracer.errors.UnknownPerson` listing up to five keys
+        that are neither a person key nor an unambiguous alias.
+        """
+        keys = [keys] if isinstance(keys, str) else list(keys)
+        keys = pd.Series(keys, dtype=object).astype(str).to_numpy(dtype=object)
+        codes = self._codes("persons", keys)
+        missing = np.flatnonzero(codes < 0)
+        if len(missing):
+            codes[missing] = self._alias_codes(keys[missing])
+        unknown = keys[codes < 0].tolist()
+        if unknown:
+            shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+            raise UnknownPerson(
+                f"{len(unknown)} person key(s) not in store {self.path}: {shown}",
+                hint="check the ID number (18 digits) or load the sources that mention them",
+            )
+        return codes
+
+    def _alias_codes(self, aliases):
+        frame = pd.DataFrame({"alias": pd.Series(aliases, dtype=object), "pos": np.arange(len(aliases))})
+        got = self._query(
+            "SELECT q.pos, min(p.code) AS code FROM _q_alias q JOIN aliases a ON a.alias = q.alias "
+            "JOIN persons p ON p.key = a.key GROUP BY q.pos HAVING count(DISTINCT p.code) = 1",
+            frames={"_q_alias": frame},
+        )
+        codes = np.full(len(aliases), -1, dtype=np.int32)
+        codes[got["pos"].to_numpy()] = got["code"].to_numpy()
+        return codes
+
+    def person_keys(self, codes):
+        """Person keys (object array of str) of int codes, in order."""
+        codes = np.asarray(codes, dtype=np.int64).ravel()
+        got = self._query(
+            "SELECT q.pos, p.key FROM _q_codes q JOIN persons p ON p.code = q.code",
+            frames={"_q_codes": pd.DataFrame({"code": codes, "pos": np.arange(len(codes))})},
+        )
+        keys = np.full(len(codes), None, dtype=object)
+        keys[got["pos"].to_numpy()] = got["key"].to_numpy()
+        bad = codes[pd.isna(keys)]
+        if len(bad):
+            raise UnknownPerson(f"person code(s) not in store {self.path}: {bad[:5].tolist()}")
+        return keys
+
+    # -- the presence index -----------------------------------------------
+    def index(self):
+        """The :class:`tracer.index.PresenceIndex` of the current version.
+
+        Loaded (memory-mapped) from ``<path>.index/`` when its version matches
+        the store, else rebuilt from the presences and saved there.
+        """
+        version = self.version
+        if self._index is not None and self._index.version == version:
+            return self._index
+        index_mod = importlib.import_module("tracer.index")
+        found = None
+        if self.index_dir.is_dir():
+            try:
+                found = index_mod.PresenceIndex.load(self.index_dir, mmap=True)
+            except Exception:  # a half-written or foreign index is rebuilt, never trusted
+                found = None
+        if found is None or found.version != version:
+            found = self._build_index(index_mod, version)
+            try:
+                found.save(self.index_dir)
+            except OSError:  # unwritable directory: the in-memory index still serves
+                pass
+        self._index = found
+        return found
+
+    def _build_index(self, index_mod, version):
+        rows = pd.DataFrame(self.con.execute(f"SELECT {_INDEX_COLUMNS} FROM presences").fetchnumpy(), copy=False)
+        n_persons = _one(self.con, "SELECT coalesce(max(code), -1) + 1 FROM persons")[0]
+        n_places = _one(self.con, "SELECT coalesce(max(code), -1) + 1 FROM places")[0]
+        return index_mod.build_index(rows, n_persons=int(n_persons), n_places=int(n_places), version=version)
+
+    # -- trace runs -------------------------------------------------------
+    def save_run(self, run):
+        """Persist a run (``params`` dict, ``contacts`` and ``events`` frames).
+
+        Any columns are stored as they come; :meth:`load_run` gives them back
+        with the same names, order and dtypes. Returns the new run id.
+        """
+        if self.read_only:
+            raise StoreError(f"store {self.path} is open read-only", hint="open it without read_only to save runs")
+        params = json.dumps(dict(getattr(run, "params", None) or {}), default=_json_default, sort_keys=True)
+        frames = {"run_contacts": _run_frame(run, "contacts"), "run_events": _run_frame(run, "events")}
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            run_id = self._new_run_id()
+            columns = {}
+            for table, frame in frames.items():
+                columns[table] = [[str(c), str(t)] for c, t in frame.dtypes.items()]
+                self._insert_run_frame(table, run_id, frame)
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
+                [run_id, _utcnow(), params, json.dumps(columns["run_contacts"]), json.dumps(columns["run_events"])],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return run_id
+
+    def _new_run_id(self):
+        stamp = _utcnow().strftime("%Y%m%d-%H%M%S")
+        while True:
+            run_id = f"run-{stamp}-{secrets.token_hex(2)}"
+            if not _one(self.con, "SELECT count(*) FROM runs WHERE id = ?", [run_id])[0]:
+                return run_id
+
+    def _insert_run_frame(self, table, run_id, frame):
+        con = self.con
+        con.register("_run_frame", frame.assign(run_pos=np.arange(len(frame), dtype=np.int64)))
+        try:
+            have = dict(con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'",
+                [table],
+            ).fetchall())
+            for name, sql_type, *_ in con.execute("DESCRIBE SELECT * FROM _run_frame").fetchall():
+                if name == "run_pos":
+                    continue
+                sql_type = "VARCHAR" if sql_type == '"NULL"' else sql_type
+                if name not in have:
+                    con.execute(f"ALTER TABLE {table} ADD COLUMN {_ident(name)} {sql_type}")
+                elif have[name] != sql_type and have[name] != "VARCHAR":
+                    # A column whose type changed between runs is kept as text;
+                    # load_run casts back to each run's saved dtype.
+                    con.execute(f"ALTER TABLE {table} ALTER {_ident(name)} TYPE VARCHAR")
+            cols = "".join(f", {_ident(c)}" for c in frame.columns)
+            con.execute(
+                f"INSERT INTO {table} (run, run_pos{cols}) SELECT ?, run_pos{cols} FROM _run_frame",
+                [run_id],
+            )
+        finally:
+            con.unregister("_run_frame")
+
+    def runs(self):
+        """One row per saved run, oldest first: ``id, created, params`` (JSON text)."""
+        return self._frame("SELECT id, created, CAST(params AS VARCHAR) AS params FROM runs ORDER BY created, id")
+
+    def load_run(self, run_id=None):
+        """A :class:`SavedRun` (the latest when ``run_id`` is None).
+
+        Raises :class:`~tracer.errors.StoreError` when there is no such run.
+        """
+        sql = "SELECT id, created, CAST(params AS VARCHAR), CAST(contact_columns AS VARCHAR), CAST(event_columns AS VARCHAR) FROM runs"
+        if run_id is None:
+            row = _one(self.con, sql + " ORDER BY created DESC, id DESC LIMIT 1")
+        else:
+            row = _one(self.con, sql + " WHERE id = ?", [str(run_id)])
+        if row is None:
+            what = "no trace runs" if run_id is None else f"no trace run {run_id!r}"
+            raise StoreError(f"{what} in store {self.path}", hint="run `tracer trace` first, or list runs")
+        rid, created, params, contact_cols, event_cols = row
+        return SavedRun(
+            id=rid,
+            created=pd.Timestamp(created),
+            params=json.loads(params),
+            contacts=self._load_run_frame("run_contacts", rid, json.loads(contact_cols)),
+            events=self._load_run_frame("run_events", rid, json.loads(event_cols)),
+        )
+
+    def _load_run_frame(self, table, run_id, columns):
+        names = "".join(f", {_ident(c)}" for c, _ in columns)
+        out = self.con.execute(f"SELECT run_pos{names} FROM {table} WHERE run = ? ORDER BY run_pos", [run_id]).df()
+        out = out.drop(columns="run_pos")
+        for name, dtype in columns:
+            if str(out[name].dtype) != dtype:
+                try:
+                    out[name] = out[name].astype(dtype)
+                except (TypeError, ValueError):  # keep what DuckDB gave rather than fail the load
+                    pass
+        return out
+
+
+# -- helpers ----------------------------------------------------------------
+def _connect(path, read_only):
+    """Open the DuckDB file, mapping DuckDB's errors to store errors."""
+    if read_only and not path.exists():
+        raise StoreError(f"no store at {path}", hint="load data first with `tracer load`, or pass --store")
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise StoreLocked(
+                f"store {path} is in use by another tracer process ({text.split(': ', 1)[-1]})",
+                hint="wait for it to finish or stop it; a store has one writer at a time",
+            ) from None
+        if "different configuration" in text:
+            raise StoreLocked(
+                f"store {path} is already open in this process with another mode",
+                hint="close the other DuckStore first",
+            ) from None
+        raise StoreError(
+            f"cannot open store {path}: {text}",
+            hint="check the path; if the file is damaged, move it aside and load the sources again",
+        ) from None
+
+
+def _one(con, sql, params=()):
+    """First row of a query, fully fetched (DuckDB keeps a half-read result
+    pending on the connection and refuses other work until it is drained)."""
+    rows = con.execute(sql, list(params)).fetchall()
+    return rows[0] if rows else None
+
+
+def _report(progress, done, total):
+    if progress is not None:
+        progress(int(done), int(total))
+
+
+def _utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _ident(name):
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _empty(table, col):
+    """SQL: the stored attribute is missing (NULL, or an empty string)."""
+    if col in ("name", "district"):
+        return f"coalesce({table}.{col}, '') = ''"
+    return f"{table}.{col} IS NULL"
+
+
+def _typed(frame, dtypes):
+    if not len(frame.columns):
+        return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in dtypes.items()})
+    return frame.astype(dtypes)
+
+
+def _text(frame, col, n, strip=True):
+    """Column ``col`` as an object array of str; missing or blank → None."""
+    if col not in frame.columns or not n:
+        return np.full(n, None, dtype=object)
+    raw = pd.Series(frame[col].to_numpy(), dtype=object)
+    text = raw.astype(str)
+    text = text.str.strip() if strip else text
+    blank = raw.isna().to_numpy() | (text.str.len() == 0).to_numpy()
+    out = text.to_numpy(dtype=object)
+    out[blank] = None
+    return out
+
+
+def _keys(frame, what):
+    if not len(frame):
+        return np.zeros(0, dtype=object)
+    if "key" not in frame.columns:
+        raise ValidationError(f"batch {what}: missing column key", hint="dictionary frames are keyed by `key`")
+    keys = _text(frame, "key", len(frame), strip=False)
+    bad = np.flatnonzero(pd.isna(keys))
+    if len(bad):
+        raise ValidationError(f"batch {what}: row {int(bad[0])}: empty key")
+    return keys
+
+
+def _first_per_key(frame):
+    """One row per key: first non-missing value of every column; ``pos`` orders codes."""
+    if not len(frame):
+        return frame.assign(pos=np.zeros(0, dtype=np.int64))
+    frame = frame.assign(pos=np.arange(len(frame), dtype=np.int64))
+    return frame.groupby("key", sort=False, dropna=False).first().reset_index()
+
+
+def _person_entries(persons, presence_keys, aliases):
+    n = len(persons)
+    given = pd.DataFrame({"key": _keys(persons, "persons"), "name": _text(persons, "name", n),
+                          "district": _text(persons, "district", n)})
+    extra = pd.DataFrame({"key": np.concatenate([np.asarray(presence_keys, dtype=object),
+                                                 _keys(aliases, "aliases")])})
+    frame = pd.concat([given, extra.assign(name=None, district=None)], ignore_index=True)
+    out = _first_per_key(frame.astype({"name": object, "district": object}))
+    return out[["key", "name", "district", "pos"]]
+
+
+def _place_kind(values):
+    """Place kinds given as codes or names (any case) → nullable Int8."""
+    raw = pd.Series(values, dtype=object).reset_index(drop=True)
+    named = raw.astype(str).str.strip().str.lower().map(KIND_CODES)
+    numeric = pd.to_numeric(raw, errors="coerce")
+    kinds = named.where(named.notna(), numeric)
+    bad = raw.notna().to_numpy() & (kinds.isna().to_numpy() | ~kinds.isin(range(len(KIND_CODES))).to_numpy())
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(f"batch places: row {i}: unknown kind {raw[i]!r}", hint="use a kind name or code 0-7")
+    return pd.array(kinds.to_numpy(dtype=object), dtype="Int8")
+
+
+def _floats(frame, col, n):
+    if col not in frame.columns:
+        return pd.array([None] * n, dtype="Float64")
+    return pd.array(pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float), dtype="Float64")
+
+
+def _place_entries(places, presence_keys, kinds, place_inv):
+    n = len(places)
+    given = pd.DataFrame({
+        "key": _keys(places, "places"),
+        "kind": _place_kind(places["kind"]) if "kind" in places.columns else pd.array([None] * n, dtype="Int8"),
+        "name": _text(places, "name", n),
+        "district": _text(places, "district", n),
+        "lat": _floats(places, "lat", n),
+        "lon": _floats(places, "lon", n),
+    })
+    first_row = np.full(len(presence_keys), 0, dtype=np.int64)
+    first_row[place_inv[::-1]] = np.arange(len(place_inv))[::-1]  # first row of each place
+    seen = pd.DataFrame({"key": np.asarray(presence_keys, dtype=object),
+                         "kind": pd.array(kinds[first_row] if len(kinds) else [], dtype="Int8")})
+    frame = pd.concat([given, seen], ignore_index=True)
+    frame = frame.astype({"name": object, "district": object, "lat": "Float64", "lon": "Float64", "kind": "Int8"})
+    out = _first_per_key(frame)
+    return out[["key", "kind", "name", "district", "lat", "lon", "pos"]]
+
+
+def _check_place_kinds(rows, place_keys, place_inv, stored_kinds):
+    """Every presence of a place has the place's kind (the index relies on it)."""
+    kinds = rows["kind"].to_numpy()
+    bad = np.flatnonzero(stored_kinds[place_inv] != kinds)
+    if len(bad):
+        i = int(bad[0])
+        key = place_keys[place_inv[i]]
+        raise ValidationError(
+            f"batch presences: record {int(rows['record'].iat[i])}: place {key} has kind "
+            f"{int(stored_kinds[place_inv[i]])} in the dictionary but {int(kinds[i])} here",
+            hint="a place key has exactly one kind; check the loader's place keys",
+        )
+
+
+def _alias_entries(aliases):
+    if not len(aliases):
+        return pd.DataFrame({"key": pd.Series([], dtype=object), "alias": pd.Series([], dtype=object)})
+    frame = pd.DataFrame({"key": _keys(aliases, "aliases"), "alias": _text(aliases, "alias", len(aliases))})
+    return frame.dropna().drop_duplicates().reset_index(drop=True)
+
+
+def _run_frame(run, attr):
+    frame = getattr(run, attr, None)
+    frame = pd.DataFrame() if frame is None else pd.DataFrame(frame).reset_index(drop=True)
+    clash = [c for c in frame.columns if str(c).lower() in _RUN_RESERVED]
+    if clash:
+        raise ValidationError(f"run {attr}: column name(s) {clash} are reserved by the store", hint="rename them")
+    return frame
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise ValidationError(f"run params: {type(value).__name__} value {value!r} is not JSON-serialisable")

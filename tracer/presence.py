@@ -1,0 +1,125 @@
+"""Canonical presence batches: construction, validation, fingerprints.
+
+A :class:`Batch` is what every loader produces and every store appends:
+presences keyed by person and place *keys* (strings), plus the person and
+place dictionary entries and aliases seen in the same input. The store turns
+keys into int32 codes.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import ValidationError
+from .schema import BATCH_COLUMNS, KINDS
+
+__all__ = ["Batch", "validate_presences", "fingerprint", "empty_batch_presences"]
+
+PERSON_COLUMNS = ["key", "name", "district"]
+PLACE_COLUMNS = ["key", "kind", "name", "district", "lat", "lon"]
+ALIAS_COLUMNS = ["key", "alias"]
+
+
+def empty_batch_presences():
+    """An empty presences frame with the batch dtypes."""
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in BATCH_COLUMNS.items()})
+
+
+@dataclass
+class Batch:
+    """One unit of appending: presences plus the dictionary entries they use.
+
+    Attributes
+    ----------
+    presences : DataFrame with :data:`tracer.schema.BATCH_COLUMNS`.
+    persons : DataFrame ``key, name, district`` (optional entries; a person
+        key used by a presence but absent here is created with no name).
+    places : DataFrame ``key, kind, name, district, lat, lon`` (likewise).
+    aliases : DataFrame ``key, alias``: every identifier seen for a person.
+    source : a label for provenance (usually the file name).
+    """
+
+    presences: pd.DataFrame
+    persons: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PERSON_COLUMNS))
+    places: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PLACE_COLUMNS))
+    aliases: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALIAS_COLUMNS))
+    source: str = ""
+
+    def __len__(self):
+        return len(self.presences)
+
+
+def fingerprint(person_key, place_key, start, end, section, row, col):
+    """Stable int64 fingerprint of normalised presences (vectorised).
+
+    Two rows that describe the same person at the same place over the same
+    interval and seat get the same fingerprint in every run and process,
+    which is what makes loading idempotent.
+    """
+    frame = pd.DataFrame(
+        {
+            "p": pd.Series(person_key, dtype=object).astype(str).to_numpy(),
+            "q": pd.Series(place_key, dtype=object).astype(str).to_numpy(),
+            "s": np.asarray(start, dtype=np.int64),
+            "e": np.asarray(end, dtype=np.int64),
+            "a": np.asarray(section, dtype=np.int64),
+            "r": np.asarray(row, dtype=np.int64),
+            "c": np.asarray(col, dtype=np.int64),
+        }
+    )
+    h = pd.util.hash_pandas_object(frame, index=False, hash_key="tracer-presence1")
+    return h.to_numpy().view(np.int64)
+
+
+def validate_presences(df, where="presences"):
+    """Check a batch presences frame and return it with exact dtypes.
+
+    Raises :class:`~tracer.errors.ValidationError` naming the first offending
+    row (0-based position in ``df``) and column.
+    """
+    missing = [c for c in BATCH_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValidationError(
+            f"{where}: missing column(s) {', '.join(missing)}",
+            hint="a batch needs " + ", ".join(BATCH_COLUMNS),
+        )
+    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    for col, dtype in BATCH_COLUMNS.items():
+        values = df[col].to_numpy()
+        if dtype is object:
+            bad = pd.isna(values) | (pd.Series(values, dtype=object).astype(str).str.len() == 0).to_numpy()
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValidationError(f"{where}: row {i}: empty {col}")
+            out[col] = pd.Series(values, dtype=object).astype(str).to_numpy()
+            continue
+        try:
+            num = pd.to_numeric(pd.Series(values), errors="raise")
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(f"{where}: column {col} is not numeric: {exc}") from None
+        if num.isna().any():
+            i = int(np.flatnonzero(num.isna().to_numpy())[0])
+            raise ValidationError(f"{where}: row {i}: {col} is missing")
+        info = np.iinfo(dtype)
+        arr = num.to_numpy()
+        bad = (arr < info.min) | (arr > info.max) | (arr != np.floor(arr))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValidationError(f"{where}: row {i}: {col}={arr[i]!r} does not fit {np.dtype(dtype).name}")
+        out[col] = arr.astype(dtype)
+    bad = out["end"].to_numpy() < out["start"].to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            f"{where}: row {i}: end {out['end'].iat[i]} is before start {out['start'].iat[i]}",
+            hint="end must be >= start",
+        )
+    bad = (out["kind"].to_numpy() < 0) | (out["kind"].to_numpy() >= len(KINDS))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            f"{where}: row {i}: unknown kind code {out['kind'].iat[i]}",
+            hint="kinds are 0..7: " + ", ".join(KINDS),
+        )
+    return out

@@ -1,0 +1,127 @@
+"""Masking of personal data for output (tables, reports, exports).
+
+Names, ID numbers and phones are stored as given; masking is an output
+concern, applied unless the user asks for ``--show-pii``. Every function is
+vectorised over a pandas Series, keeps the length of each value (so columns
+stay aligned), replaces hidden characters with ``*`` and passes missing
+values through.
+
+========================  ==============================  =====================
+what                      rule                            example
+========================  ==============================  =====================
+name, 1 character         ``*``                           ``*``
+name, 2 characters        first + ``*``                   ``张*``
+name, n >= 3              first + ``*`` * (n-2) + last    ``欧**明``
+18-character ID           first 6 + 8 ``*`` + last 4      ``530102********123X``
+15-digit ID               first 6 + 6 ``*`` + last 3
+11-digit phone            first 3 + ``****`` + last 4     ``138****5678``
+anything else             first 1 + ``*`` + last 2, or    ``E******78``
+                          all ``*`` when shorter than 7
+========================  ==============================  =====================
+
+:func:`mask_key` masks person keys by their form and keeps the prefix:
+``phone:+86138****5678``, ``passport:E******78``, ``530102********123X``.
+"""
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["mask_name", "mask_id", "mask_phone", "mask_key", "mask_text"]
+
+_PHONE_PREFIX = "phone:+86"
+
+
+def _text(values):
+    s = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    return s.astype("str")
+
+
+def _stars(counts):
+    """Series of '*' runs of the given lengths (NA stays NA)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    table = np.array(["*" * k for k in range(int(counts.max(initial=0)) + 1)], dtype=object)
+    return table[np.clip(counts, 0, None)]
+
+
+def _keep_ends(s, head, tail):
+    """Keep ``head`` first and ``tail`` last characters, star the rest."""
+    n = s.str.len().fillna(0).astype(np.int64).to_numpy()
+    middle = _stars(n - head - tail)
+    tail_part = s.str.slice(-tail) if tail else ""
+    out = s.str.slice(0, head) + pd.Series(middle, index=s.index) + tail_part
+    return out.where(s.notna())
+
+
+def mask_text(values, head=1, tail=2, min_hidden=4):
+    """Generic mask: keep ``head`` + ``tail`` characters when at least
+    ``min_hidden`` remain hidden, else hide everything.
+
+    >>> import pandas as pd
+    >>> mask_text(pd.Series(["E12345678", "abc"])).tolist()
+    ['E******78', '***']
+    """
+    s = _text(values)
+    n = s.str.len().fillna(0).astype(np.int64).to_numpy()
+    kept = _keep_ends(s, head, tail)
+    hidden = pd.Series(_stars(n), index=s.index).where(s.notna())
+    return kept.where(n >= head + tail + min_hidden, hidden)
+
+
+def mask_name(values):
+    """Mask names: ``张三`` → ``张*``, ``欧阳小明`` → ``欧**明``.
+
+    >>> import pandas as pd
+    >>> mask_name(pd.Series(["张三", "欧阳小明", "李", None])).tolist()
+    ['张*', '欧**明', '*', nan]
+    """
+    s = _text(values)
+    n = s.str.len().fillna(0).astype(np.int64).to_numpy()
+    stars = pd.Series(_stars(np.maximum(n - 1, 1)), index=s.index)
+    two = s.str.slice(0, 1) + stars
+    out = _keep_ends(s, 1, 1).where(n >= 3, two.where(n == 2, stars))
+    return out.where(s.notna())
+
+
+def mask_id(values):
+    """Mask ID numbers: 18 characters → ``530102********123X``.
+
+    >>> import pandas as pd
+    >>> mask_id(pd.Series(["53010219800101123X"])).tolist()
+    ['530102********123X']
+    """
+    s = _text(values)
+    n = s.str.len().to_numpy()
+    out = mask_text(s)
+    out = _keep_ends(s, 6, 3).where(n == 15, out)
+    return _keep_ends(s, 6, 4).where(n == 18, out)
+
+
+def mask_phone(values):
+    """Mask phone numbers: 11 digits → ``138****5678``.
+
+    >>> import pandas as pd
+    >>> mask_phone(pd.Series(["13812345678"])).tolist()
+    ['138****5678']
+    """
+    s = _text(values)
+    return _keep_ends(s, 3, 4).where(s.str.len().to_numpy() == 11, mask_text(s))
+
+
+def mask_key(values):
+    """Mask person keys by form, keeping a ``phone:+86`` / ``passport:`` prefix.
+
+    >>> import pandas as pd
+    >>> mask_key(pd.Series(["phone:+8613812345678", "passport:E12345678",
+    ...                     "53010219800101123X"])).tolist()
+    ['phone:+86138****5678', 'passport:E******78', '530102********123X']
+    """
+    s = _text(values)
+    out = mask_id(s)
+    has_prefix = s.str.contains(":", regex=False).fillna(False).to_numpy(dtype=bool)
+    prefix = s.str.extract(r"^([^:]*:)", expand=False)
+    rest = s.str.replace(r"^[^:]*:", "", regex=True)
+    out = (prefix + mask_text(rest)).where(has_prefix, out)
+    is_phone = s.str.startswith(_PHONE_PREFIX).fillna(False).to_numpy(dtype=bool)
+    phones = _PHONE_PREFIX + mask_phone(s.str.slice(len(_PHONE_PREFIX)))
+    out = phones.where(is_phone, out)
+    return out.where(s.notna())

@@ -1,0 +1,83 @@
+"""The ``Store`` protocol: what the engine needs from any presence store.
+
+Two implementations: :class:`tracer.duck.DuckStore` (embedded DuckDB file,
+the default) and ``queries.neo4j_store.Neo4jStore``. The engine only calls
+the methods below, so a trace gives the same result on either store.
+"""
+
+from dataclasses import dataclass
+from typing import Optional, Protocol, Sequence, runtime_checkable
+
+import pandas as pd
+
+__all__ = ["Store", "AppendResult", "open_store"]
+
+
+@dataclass
+class AppendResult:
+    """What an append did: ``read == loaded + duplicates`` for the batch."""
+
+    read: int
+    loaded: int
+    duplicates: int
+    source: int = -1  # the source id assigned to this batch
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Operations the engine needs; every time is UTC epoch seconds.
+
+    Presence frames returned have :data:`tracer.schema.PRESENCE_COLUMNS`.
+    Person and place frames have ``code, key, name, district`` (places also
+    ``kind, lat, lon``).
+    """
+
+    def append(self, batch, progress=None) -> AppendResult:
+        """Append a :class:`tracer.presence.Batch` atomically (all or nothing).
+        Presences whose ``record`` is already stored count as duplicates."""
+
+    def presences(
+        self,
+        persons: Optional[Sequence[int]] = None,
+        places: Optional[Sequence[int]] = None,
+        start: Optional[int] = None,
+        end: Optional[int] = None,
+    ) -> pd.DataFrame:
+        """Presences of the given person codes and/or place codes that
+        overlap ``[start, end)`` (each bound optional)."""
+
+    def index(self):
+        """The :class:`tracer.index.PresenceIndex` of the current store
+        version (built and persisted on first use after a change)."""
+
+    def persons(self, keys: Optional[Sequence[str]] = None) -> pd.DataFrame:
+        """The person dictionary (optionally only the given keys)."""
+
+    def places(self, codes: Optional[Sequence[int]] = None) -> pd.DataFrame:
+        """The place dictionary (optionally only the given codes)."""
+
+    def aliases(self) -> pd.DataFrame:
+        """``key, alias`` for every identifier seen."""
+
+    def save_run(self, run) -> str:
+        """Persist a trace run (parameters, contacts, events); return its id."""
+
+    def runs(self) -> pd.DataFrame:
+        """One row per saved run: ``id, created, params``."""
+
+    def load_run(self, run_id: Optional[str] = None):
+        """A saved run (the latest when ``run_id`` is None)."""
+
+    def close(self) -> None:
+        """Release the store."""
+
+
+def open_store(path=None, read_only=False):
+    """Open the embedded store at ``path`` (default ``$TRACER_STORE``, else
+    ``./tracer.duckdb``). The Neo4j store lives in ``queries/``."""
+    import os
+
+    from .duck import DuckStore
+
+    path = path or os.environ.get("TRACER_STORE") or "tracer.duckdb"
+    return DuckStore(path, read_only=read_only)

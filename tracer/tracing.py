@@ -1,0 +1,287 @@
+"""Trace: from A-class cases to ranked B-class contacts with evidence.
+
+A-class people are confirmed cases (or people from a key area); B-class
+people are those who shared a place and a time with them. ``trace`` finds
+every co-presence of each case inside its infectious window with the numba
+core, scores each event with the exposure model, ranks the contacts, and
+goes further hops in time order: a hop-k contact is a source only for its
+presences after its own first exposure, and risk multiplies along the chain.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .config import ModelConfig
+from .errors import ValidationError
+from .schema import DEFAULT_TZ, KINDS
+from .timeutil import DAY_S, from_epoch_s, to_epoch_s
+
+__all__ = ["trace", "TraceResult", "prepare_cases", "CONTACT_COLUMNS", "EVENT_COLUMNS"]
+
+CONTACT_COLUMNS = ["rank", "person", "risk", "rule", "hop", "source_case", "first_contact", "overlap_min", "events"]
+#: ``.contacts`` also carries ``via``: the direct source of a hop >= 2 contact.
+EVENT_COLUMNS = [
+    "hop", "case", "contact", "place", "kind", "start", "end",
+    "overlap_s", "together_s", "seat_distance", "rule", "p_event",
+]  # fmt: skip
+#: ``overlap_s`` is the exposure time (including the source's linger padding);
+#: ``together_s`` the time both were present, which the rule classes use.
+RULES = {2: "close", 1: "general"}
+
+
+@dataclass
+class TraceResult:
+    """What a trace returns.
+
+    Attributes
+    ----------
+    contacts : ranked DataFrame with :data:`CONTACT_COLUMNS`.
+    events : one row per co-presence with :data:`EVENT_COLUMNS`.
+    cases : the A-class cases with their infectious windows.
+    params : the parameters of the run (JSON-able).
+    """
+
+    contacts: pd.DataFrame
+    events: pd.DataFrame
+    cases: pd.DataFrame
+    params: dict = field(default_factory=dict)
+
+    def to_networkx(self):
+        """A directed graph: persons (``type`` case/contact) and places as
+        nodes; ``exposed_to`` edges source → contact with risk, hop, events,
+        first contact; ``present`` edges person → place for each event."""
+        from .graph import result_to_networkx
+
+        return result_to_networkx(self)
+
+    def __repr__(self):
+        return f"TraceResult({len(self.cases)} cases, {len(self.contacts)} contacts, {len(self.events)} events)"
+
+
+def prepare_cases(cases, cfg, tz=DEFAULT_TZ, pre_onset_days=None):
+    """Normalise a case list and compute each case's infectious window.
+
+    ``cases`` has ``person`` and ``onset`` (or ``sampled`` for an
+    asymptomatic case), optional ``isolated``. A case is infectious from
+    ``reference - pre_onset_days`` until ``isolated``, else
+    ``reference + post_onset_days``; reference = onset, else sampled.
+
+    Returns a frame ``person, reference_s, asymptomatic, window_start_s,
+    window_end_s`` (asymptomatic: no onset, the sampling date stands in).
+    """
+    frame = pd.DataFrame(cases).copy()
+    if "person" not in frame.columns:
+        raise ValidationError("cases: no 'person' column", hint="a cases file needs person, onset")
+    if frame.empty:
+        raise ValidationError("cases: the case list is empty", hint="give at least one A-class case")
+    if "onset" not in frame.columns and "sampled" not in frame.columns:
+        raise ValidationError("cases: no 'onset' column", hint="a cases file needs person, onset")
+    frame["person"] = frame["person"].astype(str).str.strip()
+    dup = frame["person"].duplicated()
+    if dup.any():
+        raise ValidationError(f"cases: person {frame['person'][dup].iat[0]!r} is listed twice")
+    onset = frame["onset"] if "onset" in frame.columns else pd.Series(np.nan, index=frame.index)
+    sampled = frame["sampled"] if "sampled" in frame.columns else pd.Series(np.nan, index=frame.index)
+    onset = onset.where(onset.notna() & (onset.astype(str).str.strip() != ""), None)
+    reference = onset.where(onset.notna(), sampled)
+    if reference.isna().any():
+        i = int(np.flatnonzero(reference.isna().to_numpy())[0])
+        raise ValidationError(f"cases: {frame['person'].iat[i]!r} has neither onset nor sampled date")
+    ref_s = to_epoch_s(reference.reset_index(drop=True), tz, "cases onset")
+    pre = cfg.pre_onset_days if pre_onset_days is None else pre_onset_days
+    end_s = ref_s + int(cfg.post_onset_days * DAY_S)
+    if "isolated" in frame.columns:
+        iso = frame["isolated"].reset_index(drop=True)
+        has = iso.notna() & (iso.astype(str).str.strip() != "")
+        if has.any():
+            end_s[has.to_numpy()] = to_epoch_s(iso[has], tz, "cases isolated")
+    out = pd.DataFrame(
+        {
+            "person": frame["person"].to_numpy(),
+            "reference_s": ref_s,
+            "asymptomatic": onset.isna().to_numpy(),
+            "window_start_s": ref_s - int(round(pre * DAY_S)),
+            "window_end_s": end_s,
+        }
+    )
+    bad = out["window_end_s"] <= out["window_start_s"]
+    if bad.any():
+        raise ValidationError(f"cases: {out['person'][bad].iat[0]!r} is isolated before its infectious window opens")
+    return out
+
+
+def trace(
+    store,
+    cases,
+    hops=1,
+    min_risk=0.0,
+    linger=True,
+    pre_onset_days=None,
+    config=None,
+    tz=DEFAULT_TZ,
+    progress=None,
+):
+    """Rank the B-class contacts of A-class ``cases``.
+
+    Parameters
+    ----------
+    store : a ``Store`` (e.g. :class:`tracer.duck.DuckStore`) or a presences
+        DataFrame (see :class:`tracer.framestore.FrameStore`).
+    cases : DataFrame (or records) with ``person, onset`` and optional
+        ``sampled``, ``isolated``; ``person`` is the key as loaded.
+    hops : 1..3; hop k+1 sources are hop-k contacts after their first exposure.
+    min_risk : contacts below this risk are dropped (and not traced further).
+    linger : pad each source's interval by the per-kind linger time (air that
+        stays after a person leaves); ``False`` or ``0`` switches it off.
+    pre_onset_days : infectious days before onset (default from the config, 2).
+    config : :class:`tracer.config.ModelConfig` (default parameters if None).
+
+    Returns
+    -------
+    TraceResult
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"person": ["a", "b"], "place": ["venue:1"] * 2,
+    ...     "kind": "venue", "start": ["2020-02-01 10:00", "2020-02-01 10:30"],
+    ...     "end": ["2020-02-01 11:00", "2020-02-01 12:00"]})
+    >>> res = trace(frame, [{"person": "a", "onset": "2020-02-02"}], linger=False)
+    >>> res.contacts[["rank", "person", "hop", "overlap_min"]].to_dict("records")
+    [{'rank': 1, 'person': 'b', 'hop': 1, 'overlap_min': 30.0}]
+    """
+    from .framestore import FrameStore
+    from .scoring import find_events, rank_contacts
+
+    cfg = config or ModelConfig()
+    if not 1 <= int(hops) <= 3:
+        raise ValidationError(f"hops must be 1, 2 or 3, not {hops}")
+    if not 0.0 <= float(min_risk) <= 1.0:
+        raise ValidationError(f"min_risk must be between 0 and 1, not {min_risk}")
+    if isinstance(store, pd.DataFrame):
+        store = FrameStore(store, tz=tz)
+    linger_s = np.asarray(cfg.linger_s, dtype=np.int64) if linger else np.zeros(len(KINDS), np.int64)
+    case_frame = prepare_cases(cases, cfg, tz, pre_onset_days)
+    index = store.index()
+    case_codes = store.person_codes(case_frame["person"])
+    sources = pd.DataFrame(
+        {
+            "person": case_codes,
+            "reference_s": case_frame["reference_s"].to_numpy(np.int64),
+            "asymptomatic": case_frame["asymptomatic"].to_numpy(bool),
+            "window_start_s": case_frame["window_start_s"].to_numpy(np.int64),
+            "window_end_s": case_frame["window_end_s"].to_numpy(np.int64),
+            "risk": np.ones(len(case_frame)),
+            "root": case_codes,
+        }
+    )
+    seen = set(case_codes.tolist())
+    all_events, all_contacts = [], []
+    for hop in range(1, int(hops) + 1):
+        if progress:
+            progress(hop - 1, int(hops))
+        events = find_events(index, sources, linger_s, cfg, hop)
+        contacts = rank_contacts(events, min_risk)
+        all_events.append(events)
+        new = contacts[~contacts["person"].isin(seen)] if hop > 1 else contacts
+        all_contacts.append(new)
+        seen.update(new["person"].tolist())
+        if hop == int(hops) or new.empty:
+            break
+        onset = new["first_contact_s"].to_numpy(np.int64) + int(cfg.incubation_days * DAY_S)
+        fresh = ~new["person"].isin(set(case_codes.tolist())).to_numpy()
+        sources = pd.DataFrame(
+            {
+                "person": new["person"].to_numpy(np.int32)[fresh],
+                "reference_s": onset[fresh],
+                "asymptomatic": np.zeros(int(fresh.sum()), bool),
+                "window_start_s": new["first_contact_s"].to_numpy(np.int64)[fresh],
+                "window_end_s": (onset + int(cfg.post_onset_days * DAY_S))[fresh],
+                "risk": new["risk"].to_numpy()[fresh],
+                "root": new["root"].to_numpy(np.int32)[fresh],
+            }
+        )
+    if progress:
+        progress(int(hops), int(hops))
+    params = {
+        "hops": int(hops),
+        "min_risk": float(min_risk),
+        "linger": bool(linger),
+        "pre_onset_days": float(cfg.pre_onset_days if pre_onset_days is None else pre_onset_days),
+        "tz": tz,
+        "model": cfg.to_dict(),
+    }
+    cases_out = case_frame.assign(
+        window_start=from_epoch_s(case_frame["window_start_s"], tz),
+        window_end=from_epoch_s(case_frame["window_end_s"], tz),
+    )
+    return _finish(store, index, all_events, all_contacts, cases_out, params, tz)
+
+
+def _finish(store, index, all_events, all_contacts, cases, params, tz):
+    """Turn code-level events and contacts into keyed, ranked frames."""
+    contacts = pd.concat(all_contacts, ignore_index=True) if all_contacts else None
+    events = pd.concat(all_events, ignore_index=True)
+    if contacts is None or contacts.empty:
+        empty = pd.DataFrame({c: [] for c in CONTACT_COLUMNS})
+        return TraceResult(empty, _keyed_events(store, events, tz), cases, params)
+    keys = store.person_keys(contacts["person"].to_numpy())
+    source_keys = store.person_keys(contacts["source"].to_numpy())
+    via_keys = np.where(
+        contacts["hop"].to_numpy() > 1, store.person_keys(contacts["via"].to_numpy()), None
+    )
+    out = pd.DataFrame(
+        {
+            "person": keys,
+            "risk": contacts["risk"].to_numpy(),
+            "rule": contacts["rule"].map(RULES).to_numpy(),
+            "hop": contacts["hop"].to_numpy(np.int64),
+            "source_case": source_keys,
+            "first_contact": from_epoch_s(contacts["first_contact_s"], tz),
+            "overlap_min": contacts["overlap_s"].to_numpy() / 60.0,
+            "events": contacts["events"].to_numpy(np.int64),
+            "via": via_keys,
+        }
+    )
+    # Deterministic ranking: risk down, then hop up, then the person key.
+    out = out.sort_values(["risk", "hop", "person"], ascending=[False, True, True], kind="mergesort")
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    out = out.reset_index(drop=True)
+    # Keep the events that explain a listed contact at the hop it is listed.
+    kept = pd.MultiIndex.from_arrays([contacts["person"].to_numpy(np.int64), contacts["hop"].to_numpy(np.int64)])
+    mine = pd.MultiIndex.from_arrays([events["contact"].to_numpy(np.int64), events["hop"].to_numpy(np.int64)])
+    events = events[mine.isin(kept)]
+    return TraceResult(out, _keyed_events(store, events, tz), cases, params)
+
+
+def _keyed_events(store, events, tz):
+    if events.empty:
+        return pd.DataFrame({c: [] for c in EVENT_COLUMNS})
+    events = events.sort_values(["hop", "start_s", "case", "contact", "place"], kind="mergesort")
+    places = events["place"].to_numpy()
+    uniq, inv = np.unique(places, return_inverse=True)
+    return pd.DataFrame(
+        {
+            "hop": events["hop"].to_numpy(np.int64),
+            "case": store.person_keys(events["case"].to_numpy()),
+            "contact": store.person_keys(events["contact"].to_numpy()),
+            "place": _place_keys(store, uniq)[inv],
+            "kind": np.asarray(KINDS, dtype=object)[events["kind"].to_numpy()],
+            "start": from_epoch_s(events["start_s"], tz),
+            "end": from_epoch_s(events["end_s"], tz),
+            "overlap_s": events["overlap_s"].to_numpy(np.int64),
+            "together_s": events["together_s"].to_numpy(np.int64),
+            "seat_distance": events["seat_distance"].to_numpy(),
+            "rule": events["rule"].map(RULES).to_numpy(),
+            "p_event": events["p_event"].to_numpy(),
+        }
+    ).reset_index(drop=True)
+
+
+def _place_keys(store, codes):
+    """Place keys of int codes (object array), through the Store protocol."""
+    if hasattr(store, "place_keys"):
+        return np.asarray(store.place_keys(codes), dtype=object)
+    places = store.places(codes).set_index("code")["key"]
+    return places.reindex(np.asarray(codes)).to_numpy(dtype=object)
