@@ -377,10 +377,10 @@ class DuckStore:
                 frames[f"_q_{name}"] = pd.DataFrame({"code": np.asarray(codes, dtype=np.int64).ravel()})
                 where.append(f"{name} IN (SELECT code FROM _q_{name})")
         if start is not None:
-            where.append('"end" >= ?')
+            where.append('"end" > ?')
             params.append(int(start))
         if end is not None:
-            where.append("start < ?")
+            where.append("start <= ?")
             params.append(int(end))
         sql = f"SELECT {_PRESENCE_LIST} FROM presences" + (" WHERE " + " AND ".join(where) if where else "")
         return _typed(self._query(sql, params, frames), PRESENCE_COLUMNS)

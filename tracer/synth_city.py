@@ -28,7 +28,7 @@ DISTRICTS = (
     ("530114", "呈贡区", 24.885, 102.821, 0.08),
 )
 LEISURE = ("餐厅", "超市", "农贸市场", "药店", "茶馆", "健身房", "电影院", "理发店", "便利店", "网吧")
-STATIONS = ("大理", "丽江", "曲靖北", "贵阳北", "楚雄", "玉溪", "广州南", "上海虹桥", "北京西", "成都东")
+DESTINATIONS = ("大理", "丽江", "曲靖", "贵阳", "楚雄", "玉溪", "广州", "上海", "北京", "成都")
 AIRLINES = ("CA", "MU", "CZ", "3U", "MF", "KY", "HU", "ZH")
 BUS_FIRST_MIN, BUS_RUN_MIN, BUS_RUNS = 360, 10, 102  # runs every 10 min, 06:00-23:00
 FLIGHT_SEATS, TRAIN_SEATS = (40, 6), (16, 20, 5)
@@ -140,12 +140,14 @@ def _venues(rng, n_people, cfg, places):
     n_leisure = max(20, n_people // cfg.people_per_venue)
     dist = rng.choice(len(DISTRICTS), size=n_leisure)
     cat = rng.integers(0, len(LEISURE), n_leisure)
-    names = np.array([f"{d}{LEISURE[c]}{i + 1}号店" for i, (d, c) in enumerate(zip(_district_names(dist), cat))], dtype=object)
+    names = [f"{d}{LEISURE[c]}{i + 1}号店" for i, (d, c) in enumerate(zip(_district_names(dist), cat))]
     hubs_dist = np.array([0, 0, 2])
     hub_keys = np.array(["venue:V530102S0001", "venue:V530102M0001", "venue:V530111A0001"], dtype=object)
     hub_names = np.array(["昆明站", "顺城购物中心", "昆明长水国际机场"], dtype=object)
-    hub_base = places.add(hub_keys, K["venue"], hub_names, _district_names(hubs_dist), *_coords(rng, hubs_dist, 0.001))
-    base = places.add(_venue_keys(dist, 1), K["venue"], names, _district_names(dist), *_coords(rng, dist))
+    hub_base = places.add(hub_keys, K["venue"], hub_names, _district_names(hubs_dist),
+                          *_coords(rng, hubs_dist, 0.001))
+    base = places.add(_venue_keys(dist, 1), K["venue"], np.array(names, dtype=object), _district_names(dist),
+                      *_coords(rng, dist))
     weight = rng.lognormal(0.0, cfg.venue_sigma, n_leisure)
     rest = 1.0 - cfg.mall_share - cfg.station_share
     weight = np.concatenate([[cfg.station_share, cfg.mall_share], rest * weight / weight.sum()])
@@ -196,13 +198,13 @@ def _transport(rng, n_people, days, dates, places, cfg):
 def _services(rng, days, dates, places, kind, n_per_day):
     """Daily scheduled services; returns codes (days, n) and stop offsets."""
     if kind == "flight":
-        numbers = {f"{AIRLINES[rng.integers(len(AIRLINES))]}{rng.integers(1000, 9999)}" for _ in range(3 * n_per_day)}
+        numbers = {f"{AIRLINES[rng.integers(len(AIRLINES))]}{rng.integers(1000, 10000)}" for _ in range(3 * n_per_day)}
         stops = np.zeros((n_per_day, 2), np.int64)
         stops[:, 1] = rng.integers(80, 241, n_per_day) * MIN_S
         first = rng.integers(7 * 60, 21 * 60, n_per_day) * MIN_S
         city = rng.integers(0, 2, n_per_day)  # 0: departs here, 1: arrives here
     else:
-        numbers = {f"{'GD'[rng.integers(2)]}{rng.integers(1000, 9999)}" for _ in range(3 * n_per_day)}
+        numbers = {f"{'GD'[rng.integers(2)]}{rng.integers(1000, 10000)}" for _ in range(3 * n_per_day)}
         n_stops = rng.integers(4, 8, n_per_day)
         seg = rng.integers(15, 46, (n_per_day, 7)) * MIN_S
         stops = np.concatenate([np.zeros((n_per_day, 1), np.int64), np.cumsum(seg, axis=1)], axis=1)
@@ -211,7 +213,7 @@ def _services(rng, days, dates, places, kind, n_per_day):
         city = rng.integers(0, n_stops)
     numbers = sorted(numbers)[:n_per_day]
     keys = [f"{kind}:{num}:{dates[d]}" for d in range(days) for num in numbers]
-    names = [f"{num} 昆明{'→' if c == 0 else '←'}{STATIONS[i % len(STATIONS)]}" if kind == "flight" else num
+    names = [f"{num} 昆明{'→' if c == 0 else '←'}{DESTINATIONS[i % len(DESTINATIONS)]}" if kind == "flight" else num
              for _d in range(days) for i, (num, c) in enumerate(zip(numbers, city))]
     base = places.add(np.array(keys, dtype=object), K[kind], np.array(names, dtype=object), None)
     codes = base + np.arange(days * n_per_day).reshape(days, n_per_day)
@@ -241,10 +243,10 @@ def build_city(rng, people, days, start_date, tz, cfg=None):
     venues = _venues(rng, n_people, cfg, places)
     transport = _transport(rng, n_people, days, dates, places, cfg)
     rows = _Rows()
-    _itineraries(rng, rows, people, home_district, venues, transport, day_start_s, local.day_of_week[:days], cfg, places)
+    weekday = local.day_of_week[:days]
+    _itineraries(rng, rows, people, home_district, venues, transport, day_start_s, weekday, cfg, places)
     arrays = rows.arrays()
-    frame = places.frame()
-    _add_grid_rows(rng, arrays, frame, places, cfg)
+    _add_grid_rows(rng, arrays, places.frame(), places, cfg)
     return City(rows=arrays, people=people, places=places.frame(), day_start_s=day_start_s)
 
 
@@ -271,14 +273,7 @@ def _add_grid_rows(rng, rows, frame, places, cfg):
         rows[name] = np.concatenate([rows[name], extra[name].astype(rows[name].dtype)])
 
 
-
-
 # --------------------------------------------------------------------------- itineraries
-
-
-def _between(rng, lo, hi, size):
-    """Uniform draws in [lo, hi) with per-element bounds (float)."""
-    return lo + rng.random(size) * (hi - lo)
 
 
 def _choose_leisure(rng, district, venues, p_local):
@@ -394,7 +389,7 @@ def _ordinary_days(rng, rows, ctx, person, day, is_work):
     return dep, t + rng.integers(3, 16, m) * MIN_S
 
 
-def _seats(rng, code, kind):
+def _seats(code, kind):
     """Distinct seats per service (overflow: seat unknown, like a standing ticket)."""
     rank = _rank_in_group(code)
     cap = int(np.prod(FLIGHT_SEATS if kind == "flight" else TRAIN_SEATS))
@@ -421,7 +416,7 @@ def _travel_days(rng, rows, ctx, person, day, kind):
     t_board = day_start + svc["first"][s] + stops[np.arange(m), board]
     t_alight = day_start + svc["first"][s] + stops[np.arange(m), alight]
     code = svc["codes"][day, s]
-    rows.add(person, code, t_board, t_alight, K[kind], *_seats(rng, code, kind))
+    rows.add(person, code, t_board, t_alight, K[kind], *_seats(code, kind))
     hub = ctx["venues"]["airport" if kind == "flight" else "station"]
     wait = rng.integers(20, 61, m) * MIN_S
     hub_start = np.where(out, t_board - wait, t_alight)
@@ -449,10 +444,10 @@ def _home_rows(rows, ctx, n_people, person, day, dep, ret):
     rows.add(idle, home[idle], np.full(len(idle), t0), np.full(len(idle), t1), K["residence"])
 
 
-def _itineraries(rng, rows, people, home_district, venues, transport, day_start_s, weekday, cfg, ctx_places):
+def _itineraries(rng, rows, people, home_district, venues, transport, day_start_s, weekday, cfg, places):
     """Every person's days: travel, stay home, work or errands."""
     n, days = len(people), len(day_start_s) - 1
-    role, anchor = _roles(rng, people, cfg, ctx_places, venues["next_seq"])
+    role, anchor = _roles(rng, people, cfg, places, venues["next_seq"])
     ctx = dict(cfg=cfg, venues=venues, transport=transport, day_start_s=day_start_s, days=days,
                role=role, anchor=anchor, home_district=home_district, home=people["home"].to_numpy(),
                route=people["home"].to_numpy() % transport["n_routes"],

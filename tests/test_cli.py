@@ -1,0 +1,133 @@
+"""The CLI through click's CliRunner: exit codes, exact outputs, then a check
+through the library; plus the installed command end to end."""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import cli
+from tracer.duck import DuckStore
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+SMALL = os.path.join(DATA, "presences_small.csv")
+CASE = "110101199003074514"
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def store(tmp_path):
+    return str(tmp_path / "t.duckdb")
+
+
+def invoke(runner, store, *args):
+    return runner.invoke(cli.main, ["--store", store, *args], catch_exceptions=False)
+
+
+def test_load_accounts_for_every_row(runner, store, tmp_path):
+    rejects = tmp_path / "rejects.csv"
+    res = invoke(runner, store, "load", "presences", SMALL, "--rejects", str(rejects), "--format", "json")
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["read"] == 11
+    assert summary["read"] == summary["loaded"] + summary["duplicates"] + summary["rejected"]
+    assert summary["by_code"] == {"bad-timestamp": 1, "end-before-start": 1, "missing-value": 1, "unknown-kind": 1}
+    assert summary["duplicates"] == 1
+    rej = pd.read_csv(rejects)
+    assert sorted(rej["line"]) == [9, 10, 11, 12]
+    with DuckStore(store) as st:
+        assert len(st.presences()) == summary["loaded"] == 6
+    again = invoke(runner, store, "load", "presences", SMALL, "--format", "json")
+    assert json.loads(again.stdout)["loaded"] == 0
+
+
+def test_load_reads_gb18030(runner, store, tmp_path):
+    path = tmp_path / "gb.csv"
+    text = open(SMALL, encoding="utf-8").read().replace("venue:V001", "venue:北京站")
+    path.write_bytes(text.encode("gb18030"))
+    res = invoke(runner, store, "load", "presences", str(path), "--format", "json")
+    assert res.exit_code == 0, res.output
+    with DuckStore(store) as st:
+        assert "venue:北京站" in set(st.places()["key"])
+
+
+def test_trace_csv_columns_and_masking(runner, store):
+    invoke(runner, store, "load", "presences", SMALL)
+    res = invoke(runner, store, "trace", "--case", CASE, "--onset", "2020-02-02", "--format", "csv")
+    assert res.exit_code == 0, res.output
+    out = pd.read_csv(io.StringIO(res.stdout), dtype=str)
+    assert out.columns.tolist() == [
+        "rank", "person", "risk", "rule", "hop", "source_case", "first_contact", "overlap_min", "events",
+    ]  # fmt: skip
+    assert "13812345678" not in res.stdout and CASE not in res.stdout
+    assert set(out["source_case"]) == {"110101********4514"}
+    shown = invoke(runner, store, "--show-pii", "trace", "--case", CASE, "--onset", "2020-02-02", "--format", "csv")
+    full = pd.read_csv(io.StringIO(shown.stdout), dtype=str)
+    # The same ranking through the library.
+    import tracer
+
+    with DuckStore(store) as st:
+        lib = tracer.trace(st, pd.DataFrame({"person": [CASE], "onset": ["2020-02-02"]}))
+    assert full["person"].tolist() == lib.contacts["person"].tolist()
+    assert "phone:+8613812345678" in set(full["person"])
+
+
+def test_user_errors_are_one_line_without_traceback(runner, store, tmp_path):
+    res = runner.invoke(cli.main, ["--store", store, "load", "presences", str(tmp_path / "nope.csv")])
+    assert res.exit_code == 1
+    assert "no such file" in res.output and "Traceback" not in res.output
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    res = runner.invoke(cli.main, ["--store", store, "load", "presences", str(empty)])
+    assert res.exit_code == 1 and "empty" in res.output
+    invoke(runner, store, "load", "presences", SMALL)
+    res = runner.invoke(cli.main, ["--store", store, "trace", "--case", "110101199003070000", "--onset", "2020-02-02"])
+    assert res.exit_code == 1 and "110101199003070000" in res.output and "Traceback" not in res.output
+    res = runner.invoke(cli.main, ["--store", store, "trace"])
+    assert res.exit_code == 2 and "no cases" in res.output
+    res = runner.invoke(cli.main, ["--store", store, "load", "spaceships", SMALL])
+    assert res.exit_code == 2
+
+
+def test_every_command_has_help(runner):
+    for name, command in cli.main.commands.items():
+        res = runner.invoke(cli.main, [name, "--help"])
+        assert res.exit_code == 0
+        assert command.help, f"{name} has no help"
+
+
+def test_help_does_not_import_the_engine():
+    code = (
+        "import sys; sys.argv = ['tracer', 'trace', '--help']\n"
+        "import cli\n"
+        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numba', 'pandas', 'duckdb', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=os.path.dirname(DATA) + "/..")
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
+def test_installed_command_end_to_end(tmp_path):
+    assert shutil.which("tracer"), "the tracer command is not installed: run `pip install -e .` (scripts/test does)"
+    store = str(tmp_path / "e2e.duckdb")
+    load = subprocess.run(["tracer", "--store", store, "load", "presences", SMALL, "--format", "json"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert load.returncode == 0, load.stderr
+    assert json.loads(load.stdout)["loaded"] == 6
+    out = subprocess.run(
+        ["tracer", "--store", store, "trace", "--case", CASE, "--onset", "2020-02-02", "--format", "json"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1)) and len(rows) == 4
