@@ -104,12 +104,16 @@ def _id_matrix(arr):
     return mat, rows, ok18, ok15, lower_x
 
 
+# inner spaces and dashes, and the apostrophe spreadsheets use to force text
+_ID_JUNK = r"[\s\-'‘’`]+"
+
+
 def _clean_id_text(cells):
     """Raw cells → (Arrow text without inner spaces/dashes, errors, warnings)."""
     arr, fold = arrow_text(cells, strip_float_zero=True)
     errors, warnings = start_codes(arr, fold)
     irregular = ~mask_of(pc.utf8_is_alnum(arr)) & mask_of(pc.is_valid(arr))
-    arr, _ = on_subset(arr, irregular, lambda a: pc.replace_substring_regex(a, r"[\s\-]+", ""))
+    arr, _ = on_subset(arr, irregular, lambda a: pc.replace_substring_regex(a, _ID_JUNK, ""))
     return arr, errors, warnings
 
 
@@ -244,7 +248,7 @@ def _passports(number, said_pp, said_id):
 
 # ---------------------------------------------------------------- phones
 
-_PHONE_SEPARATORS = r"[\s\-.()\[\]/_]+"
+_PHONE_SEPARATORS = r"[\s\-.()\[\]/_'‘’`]+"
 
 
 def normalize_phone(cells):

@@ -271,6 +271,12 @@ def concat(*parts):
     return pc.binary_join_element_wise(*parts, pa.scalar("", pa.large_string()))
 
 
+def to_ints(arr, missing=-1):
+    """Arrow strings of digits → int64 numpy array ('' or null → ``missing``)."""
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    return np.asarray(pc.cast(arr, pa.int64()).fill_null(missing).to_numpy(zero_copy_only=False))
+
+
 def str_series(arr, index, name=None):
     """Arrow string array → pandas ``str`` Series on ``index``."""
     return pd.Series(pd.array(arr, dtype="str"), index=index, name=name)

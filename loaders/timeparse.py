@@ -44,6 +44,7 @@ from .normalize import (
     on_subset,
     set_error,
     start_codes,
+    to_ints,
 )
 
 __all__ = ["Interval", "parse_timestamp", "combine_date_time"]
@@ -115,26 +116,20 @@ def days_from_civil(year, month, day):
     return era * 146097 + doe - 719468
 
 
-def _ints(groups, name, default=0):
-    field = groups.field(name)
-    field = pc.if_else(pc.equal(field, ""), pa.scalar(None, field.type), field)
-    return np.asarray(pc.cast(field, pa.int64()).fill_null(default).to_numpy(zero_copy_only=False))
+def _ints(groups, name):
+    return to_ints(groups.field(name), 0)
 
 
 def _zone_offsets(groups):
-    """(aware mask, offset seconds) from the ``tz`` group."""
+    """(aware mask, offset seconds, plausible mask) from the ``tz`` group."""
     zone = groups.field("tz")
     aware = mask_of(pc.not_equal(zone, ""))
     digits = pc.replace_substring(pc.utf8_slice_codeunits(zone, 1, 10), ":", "")
-    hh = _ints_of(pc.utf8_slice_codeunits(digits, 0, 2))
-    mm = _ints_of(pc.utf8_slice_codeunits(digits, 2, 4))
+    hh = to_ints(pc.utf8_slice_codeunits(digits, 0, 2), 0)
+    mm = to_ints(pc.utf8_slice_codeunits(digits, 2, 4), 0)
     sign = np.where(mask_of(pc.starts_with(zone, "-")), -1, 1)
-    return aware, sign * (hh * 3600 + mm * 60)
-
-
-def _ints_of(arr):
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
-    return np.asarray(pc.cast(arr, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False))
+    valid = (hh <= 14) & (mm <= 59)
+    return aware, sign * (hh * 3600 + mm * 60), valid
 
 
 def _valid_clock(h, mi, s):
@@ -154,17 +149,11 @@ def _fill_civil(parts, idx, y, mo, d, h, mi, s, aware=None, offset_s=None):
     )
 
 
-def _try_fixed(arr, parts):
-    """Fast path without regular expressions for the machine-written forms
-    ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM`` and ``YYYY-MM-DD HH:MM:SS`` (any of
-    ``-/.`` as date separator, space or ``T`` before the time)."""
-    lengths = byte_lengths(arr)
-    rows = ~parts.done & np.isin(lengths, (10, 16, 19))
-    if not rows.any():
-        return
-    mat = byte_matrix(arr, 19, rows)
-    n_bytes = lengths[rows]
-    v = [mat[:, c] - np.uint8(48) for c in range(19)]  # uint8: non-digits wrap above 9
+def _digit_columns(arr, rows, width):
+    """Helpers over the first ``width`` bytes of the selected cells:
+    (byte matrix, all-digits(cols) test, number(cols) value)."""
+    mat = byte_matrix(arr, width, rows)
+    v = [mat[:, c] - np.uint8(48) for c in range(width)]  # uint8: non-digits wrap above 9
 
     def digits(*cols):
         ok = np.ones(len(mat), dtype=bool)
@@ -178,17 +167,38 @@ def _try_fixed(arr, parts):
             out = out * 10 + v[c]
         return out
 
-    sep = mat[:, 4]
-    ok = digits(0, 1, 2, 3, 5, 6, 8, 9) & np.isin(sep, _DATE_SEPS) & (mat[:, 7] == sep)
-    timed = n_bytes >= 16
-    ok &= ~timed | (np.isin(mat[:, 10], _TIME_SEPS) & digits(11, 12, 14, 15) & (mat[:, 13] == 58))
-    secs = n_bytes == 19
-    ok &= ~secs | ((mat[:, 16] == 58) & digits(17, 18))
-    h = np.where(timed, number(11, 12), 0)
-    mi = np.where(timed, number(14, 15), 0)
-    s = np.where(secs, number(17, 18), 0)
-    idx = np.flatnonzero(rows)[ok]
-    _fill_civil(parts, idx, number(0, 1, 2, 3)[ok], number(5, 6)[ok], number(8, 9)[ok], h[ok], mi[ok], s[ok])
+    return mat, digits, number
+
+
+def _try_fixed(arr, parts):
+    """Fast path without regular expressions for the machine-written forms
+    ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM`` and ``YYYY-MM-DD HH:MM:SS`` (any of
+    ``-/.`` as date separator, space or ``T`` before the time) and the times
+    of day ``HH:MM`` and ``HH:MM:SS``."""
+    lengths = byte_lengths(arr)
+    rows = ~parts.done & np.isin(lengths, (10, 16, 19))
+    if rows.any():
+        mat, digits, number = _digit_columns(arr, rows, 19)
+        n_bytes = lengths[rows]
+        sep = mat[:, 4]
+        ok = digits(0, 1, 2, 3, 5, 6, 8, 9) & np.isin(sep, _DATE_SEPS) & (mat[:, 7] == sep)
+        timed = n_bytes >= 16
+        ok &= ~timed | (np.isin(mat[:, 10], _TIME_SEPS) & digits(11, 12, 14, 15) & (mat[:, 13] == 58))
+        secs = n_bytes == 19
+        ok &= ~secs | ((mat[:, 16] == 58) & digits(17, 18))
+        h = np.where(timed, number(11, 12), 0)
+        mi = np.where(timed, number(14, 15), 0)
+        s = np.where(secs, number(17, 18), 0)
+        idx = np.flatnonzero(rows)[ok]
+        _fill_civil(parts, idx, number(0, 1, 2, 3)[ok], number(5, 6)[ok], number(8, 9)[ok], h[ok], mi[ok], s[ok])
+    rows = ~parts.done & np.isin(lengths, (5, 8))
+    if rows.any():
+        mat, digits, number = _digit_columns(arr, rows, 8)
+        secs = lengths[rows] == 8
+        ok = digits(0, 1, 3, 4) & (mat[:, 2] == 58) & (~secs | ((mat[:, 5] == 58) & digits(6, 7)))
+        h, mi, s = number(0, 1), number(3, 4), np.where(secs, number(6, 7), 0)
+        ok &= _valid_clock(h, mi, s)
+        parts.fill(np.flatnonzero(rows)[ok], (h * 3600 + mi * 60 + s)[ok], time_only=True)
 
 
 def _try_dates(arr, parts, pm):
@@ -205,7 +215,8 @@ def _try_dates(arr, parts, pm):
         y, mo, d = _ints(groups, "y"), _ints(groups, "mo"), _ints(groups, "d")
         h, mi, s = _ints(groups, "h"), _ints(groups, "mi"), _ints(groups, "s")
         h = np.where(pm[rows][hit] & (h < 12), h + 12, h)
-        aware, offset = _zone_offsets(groups)
+        aware, offset, plausible = _zone_offsets(groups)
+        mi = np.where(plausible, mi, -1)  # an impossible offset fails validation
         _fill_civil(parts, np.flatnonzero(rows)[hit], y, mo, d, h, mi, s, aware, offset)
 
 
@@ -419,8 +430,8 @@ def combine_date_time(date, dep_time, arr_time, tz=DEFAULT_TZ):
         err = parsed.error.to_numpy()
         own = ~pd.isna(err) & pd.isna(errors)
         errors[own], field[own] = err[own], name
-        for code in ("fullwidth-normalised",):
-            add_warning(warnings, parsed.warning.to_numpy() == code, code)
+    folded = start.warning.notna().to_numpy() | end.warning.notna().to_numpy()
+    add_warning(warnings, folded, "fullwidth-normalised")
     start_s = start.values.to_numpy(dtype=np.int64, na_value=0)
     end_s = end.values.to_numpy(dtype=np.int64, na_value=0)
     roll = arr_time_only & pd.isna(errors) & (end_s < start_s)

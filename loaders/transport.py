@@ -42,6 +42,7 @@ from .normalize import (
     on_subset,
     set_error,
     start_codes,
+    to_ints,
 )
 
 __all__ = [
@@ -118,11 +119,9 @@ def _squeeze(arr, pattern=r"[\s\-.·・•_]+", ascii_only=False):
     return arr
 
 
-def _group_ints(groups, name, missing=-1):
-    """int64 numpy array of a regex group ('' or null → ``missing``)."""
-    field = groups.field(name)
-    field = pc.if_else(pc.equal(field, ""), pa.scalar(None, field.type), field)
-    return np.asarray(pc.cast(field, pa.int64()).fill_null(missing).to_numpy(zero_copy_only=False))
+def _group_ints(groups, name):
+    """int64 numpy array of a regex group ('' or null → -1)."""
+    return to_ints(groups.field(name), -1)
 
 
 def _extract(arr, pattern):

@@ -26,7 +26,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def rows(*items):
     """Batch presences from ``(person_key, place_key, start, end[, kind[, col]])``."""
-    items = [tuple(i) + (0, -1)[len(i) - 4:] if len(i) < 6 else i for i in items]
+    defaults = (0, -1)  # kind venue, seat column unknown
+    items = [tuple(i) + defaults[len(i) - 4:] for i in items]
     frame = pd.DataFrame(
         {
             "person_key": pd.Series([i[0] for i in items], dtype=object),
@@ -160,6 +161,7 @@ def test_dictionary_updates(path):
         # an alias of exactly one person resolves to that person
         assert store.person_codes(["b", "passport:E1"]).tolist() == [persons.loc["b", "code"], persons.loc["a", "code"]]
         assert store.person_keys(store.person_codes(["a", "b"])).tolist() == ["a", "b"]
+        assert store.place_keys([place["code"]]).tolist() == ["venue:1"]
         # nothing new: version unchanged
         store.append(Batch(rows(("a", "venue:1", 0, 60)), persons=pd.DataFrame({"key": ["a"], "name": ["Zed"]})))
         assert store.version == v + 1
@@ -204,6 +206,11 @@ def test_open_errors(tmp_path):
     with DuckStore(tmp_path / "ro.duckdb", read_only=True) as store:
         with pytest.raises(StoreError, match="read-only"):
             store.append(Batch(rows(("b", "venue:1", 0, 60))))
+        # DuckDB refuses one file in two modes within a process
+        with pytest.raises(StoreLocked, match="close the other"):
+            DuckStore(tmp_path / "ro.duckdb")
+    with pytest.raises(StoreError, match="closed"):
+        store.presences()
 
 
 @pytest.mark.parametrize("read_only", [False, True])
@@ -223,6 +230,7 @@ def test_store_locked_by_another_process(path, read_only):
                              capture_output=True, text=True, timeout=60)
     assert out.stdout.startswith("LOCKED"), out.stdout + out.stderr
     assert path in out.stdout and "another tracer process" in out.stdout
+    assert f"process {os.getpid()}" in out.stdout
     assert issubclass(StoreLocked, StoreError)
 
 

@@ -105,6 +105,7 @@ def test_id_repairs_and_errors():
         oracle_id(110105, dt.date(2030, 1, 1), 1),    # future (vs TODAY)
         "11010520230230" + "001" + oracle_check_char("11010520230230001"),  # 30 Feb
         "110105491231002.0",                 # 15 digits through a float
+        "'" + x_id,                          # spreadsheet text marker
     ], dtype=object)
     r = normalize_id_number(cells, today=TODAY)
     assert r.values[:3].tolist() == [x_id] * 3
@@ -113,9 +114,9 @@ def test_id_repairs_and_errors():
     assert r.warning[2] == "fullwidth-normalised"
     assert r.error.tolist()[3:] == [
         "missing-value", "missing-value", "bad-id-format",
-        "bad-id-birthdate", "bad-id-birthdate", "bad-id-birthdate", None,
+        "bad-id-birthdate", "bad-id-birthdate", "bad-id-birthdate", None, None,
     ]
-    assert r.values[9] == x_id
+    assert r.values[9] == r.values[10] == x_id
 
 
 def test_identity_passports_and_ids():
@@ -330,7 +331,8 @@ def test_timestamp_table():
 
 @pytest.mark.parametrize("cell", [
     "2020-02-30 08:00", "2020-13-01", "2020-02-01 24:00", "2020-02-01 08:60", "yesterday",
-    "1850-01-01", "12345", "99999", "8:05", "2020-02-01 08:05 +25:00x", "20200231",
+    "1850-01-01", "12345", "99999", "8:05", "2020-02-01 08:05 +25:00x", "2020-02-01 08:05+25:00",
+    "20200231",
 ])
 def test_bad_timestamps(cell):
     r = one(parse_timestamp, cell)

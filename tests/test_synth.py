@@ -143,7 +143,8 @@ def test_seats_per_kind(default):
     unknown = (pres["flags"] & FLAG_SEAT_UNKNOWN) > 0
     seat = pres[["section", "row", "col"]]
     assert (seat[unknown] == -1).all().all()
-    bounds = {"flight": ((0, 0), (1, 40), (0, 5)), "train": ((1, 16), (1, 20), (0, 4)), "bus": ((0, 0), (1, 12), (0, 3))}
+    bounds = {"flight": ((0, 0), (1, 40), (0, 5)), "train": ((1, 16), (1, 20), (0, 4)),
+              "bus": ((0, 0), (1, 12), (0, 3))}
     for name, limits in bounds.items():
         s = seat[(pres["kind"] == K[name]) & ~unknown]
         assert len(s), name
@@ -166,7 +167,8 @@ def test_itineraries_do_not_overlap(default):
 def test_people_sleep_at_home(default):
     city, _ = default
     pres = city.batch.presences
-    home = pres[pres["kind"] == K["residence"]].merge(city.persons[["key", "home"]], left_on="person_key", right_on="key")
+    home = pres[pres["kind"] == K["residence"]]
+    home = home.merge(city.persons[["key", "home"]], left_on="person_key", right_on="key")
     assert (home["place_key"] == home["home"]).all()
     nights = pd.date_range("2020-01-11 03:00", periods=13, freq="D", tz=city.tz).as_unit("s").asi8
     asleep = sum(((home["start"] <= t) & (home["end"] > t)).sum() for t in nights)

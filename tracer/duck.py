@@ -24,8 +24,10 @@ Examples
 
 import importlib
 import json
+import re
 import secrets
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -71,6 +73,10 @@ CREATE TABLE IF NOT EXISTS run_events (run VARCHAR NOT NULL, run_pos BIGINT NOT 
 """
 
 _RUN_RESERVED = ("run", "run_pos")
+#: SQL: the entry ``b`` already has a row in ``table``.
+_KNOWN = "(SELECT 1 FROM {table} t WHERE t.key = b.key)"
+#: Dictionary frames: int32 codes, text as pandas ``str`` (missing = NaN).
+_DICT_DTYPES = {"code": np.int32, "key": "str", "name": "str", "district": "str"}
 
 
 @dataclass
@@ -239,10 +245,10 @@ class DuckStore:
             else:
                 con.execute("ROLLBACK")
         except duckdb.Error as exc:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise StoreError(f"append to {self.path} failed: {exc}", hint="the store is unchanged") from exc
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         _report(progress, read, read)
         return AppendResult(read=read, loaded=len(fresh), duplicates=read - len(fresh), source=source)
@@ -253,54 +259,39 @@ class DuckStore:
             return 0
         con = self.con
         attrs = [c for c in entries.columns if c not in ("key", "pos")]
-        con.register("_entries", entries)
-        try:
+        with _registered(con, _entries=entries):
             fill = " OR ".join(f"({_empty(table, c)} AND b.{c} IS NOT NULL)" for c in attrs)
             sets = ", ".join(f"{c} = CASE WHEN {_empty(table, c)} THEN b.{c} ELSE {table}.{c} END" for c in attrs)
-            updated = _one(
-                con,
-                f"UPDATE {table} SET {sets} FROM _entries b WHERE {table}.key = b.key AND ({fill})"
-            )[0]
+            updated = _one(con, f"UPDATE {table} SET {sets} FROM _entries b WHERE {table}.key = b.key AND ({fill})")[0]
             base = _one(con, f"SELECT coalesce(max(code), -1) + 1 FROM {table}")[0]
-            new = _one(
-                con,
-                f"SELECT count(*) FROM _entries b WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.key = b.key)"
-            )[0]
+            new = _one(con, f"SELECT count(*) FROM _entries b WHERE NOT EXISTS {_KNOWN.format(table=table)}")[0]
             if base + new > np.iinfo(np.int32).max:
                 raise StoreError(f"{table} dictionary of {self.path} would exceed int32 codes")
             cols = ", ".join(f"b.{c}" for c in attrs)
             con.execute(
                 f"INSERT INTO {table} (code, key, {', '.join(attrs)}) "
                 f"SELECT ? + row_number() OVER (ORDER BY b.pos) - 1, b.key, {cols} FROM _entries b "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.key = b.key)",
+                f"WHERE NOT EXISTS {_KNOWN.format(table=table)}",
                 [base],
             )
-        finally:
-            con.unregister("_entries")
         return int(updated) + int(new)
 
     def _insert_aliases(self, aliases):
         if not len(aliases):
             return 0
-        self.con.register("_aliases", aliases)
-        try:
-            return _one(self.con, 
+        with _registered(self.con, _aliases=aliases):
+            return _one(
+                self.con,
                 "INSERT INTO aliases SELECT key, alias FROM _aliases a WHERE NOT EXISTS "
-                "(SELECT 1 FROM aliases x WHERE x.key = a.key AND x.alias = a.alias)"
+                "(SELECT 1 FROM aliases x WHERE x.key = a.key AND x.alias = a.alias)",
             )[0]
-        finally:
-            self.con.unregister("_aliases")
 
     def _codes(self, table, keys, column="code"):
         """int32 ``column`` (codes; -1 when unknown) of ``keys``, in the order given."""
         frame = pd.DataFrame({"key": pd.Series(keys, dtype=object), "pos": np.arange(len(keys))})
-        self.con.register("_keys", frame)
-        try:
-            got = self.con.execute(
-                f"SELECT k.pos, t.{column} AS value FROM _keys k JOIN {table} t ON t.key = k.key"
-            ).fetchnumpy()
-        finally:
-            self.con.unregister("_keys")
+        with _registered(self.con, _keys=frame):
+            sql = f"SELECT k.pos, t.{column} AS value FROM _keys k JOIN {table} t ON t.key = k.key"
+            got = self.con.execute(sql).fetchnumpy()
         codes = np.full(len(keys), -1, dtype=np.int32)
         codes[got["pos"]] = np.ma.filled(got["value"], -1)
         return codes
@@ -321,13 +312,9 @@ class DuckStore:
         if not len(frame):
             return frame
         probe = pd.DataFrame({"record": frame["record"].to_numpy(), "pos": np.arange(len(frame))})
-        self.con.register("_records", probe)
-        try:
-            stored = self.con.execute(
-                "SELECT r.pos FROM _records r SEMI JOIN presences p ON p.record = r.record"
-            ).fetchnumpy()["pos"]
-        finally:
-            self.con.unregister("_records")
+        with _registered(self.con, _records=probe):
+            sql = "SELECT r.pos FROM _records r SEMI JOIN presences p ON p.record = r.record"
+            stored = self.con.execute(sql).fetchnumpy()["pos"]
         if len(stored):
             keep = np.ones(len(frame), dtype=bool)
             keep[stored] = False
@@ -348,11 +335,8 @@ class DuckStore:
         step = max(int(self.append_chunk_rows), 1)
         for lo in range(0, len(frame), step):
             chunk = frame.iloc[lo : lo + step]
-            self.con.register("_chunk", chunk)
-            try:
+            with _registered(self.con, _chunk=chunk):
                 self.con.execute(f"INSERT INTO presences SELECT {_PRESENCE_LIST} FROM _chunk")
-            finally:
-                self.con.unregister("_chunk")
             _report(progress, done + lo + len(chunk), total)
 
     # -- reading ----------------------------------------------------------
@@ -380,30 +364,23 @@ class DuckStore:
             where.append('"end" > ?')
             params.append(int(start))
         if end is not None:
-            where.append("start <= ?")
+            where.append("start < ?")
             params.append(int(end))
         sql = f"SELECT {_PRESENCE_LIST} FROM presences" + (" WHERE " + " AND ".join(where) if where else "")
         return _typed(self._query(sql, params, frames), PRESENCE_COLUMNS)
 
     def _query(self, sql, params=(), frames=None):
-        con = self.con
-        frames = frames or {}
-        for name, frame in frames.items():
-            con.register(name, frame)
-        try:
-            return pd.DataFrame(con.execute(sql, list(params)).fetchnumpy(), copy=False)
-        finally:
-            for name in frames:
-                con.unregister(name)
+        with _registered(self.con, **(frames or {})):
+            return pd.DataFrame(self.con.execute(sql, list(params)).fetchnumpy(), copy=False)
 
     def persons(self, keys=None):
         """The person dictionary ``code, key, name, district`` (by code)."""
         frames, where = {}, ""
         if keys is not None:
-            frames["_q_keys"] = pd.DataFrame({"key": pd.Series(list(keys), dtype=object)})
+            frames["_q_keys"] = pd.DataFrame({"key": _as_keys(keys)})
             where = " WHERE key IN (SELECT key FROM _q_keys)"
         sql = f"SELECT code, key, name, district FROM persons{where} ORDER BY code"
-        return self._frame(sql, frames, {"code": np.int32})
+        return self._frame(sql, frames, _DICT_DTYPES)
 
     def places(self, codes=None):
         """The place dictionary ``code, key, kind, name, district, lat, lon``."""
@@ -412,21 +389,15 @@ class DuckStore:
             frames["_q_codes"] = pd.DataFrame({"code": np.asarray(codes, dtype=np.int64).ravel()})
             where = " WHERE code IN (SELECT code FROM _q_codes)"
         sql = f"SELECT code, key, kind, name, district, lat, lon FROM places{where} ORDER BY code"
-        return self._frame(sql, frames, {"code": np.int32})
+        return self._frame(sql, frames, dict(_DICT_DTYPES, kind="Int8", lat=np.float64, lon=np.float64))
 
     def aliases(self):
         """Every identifier seen for a person: ``key, alias``."""
-        return self._frame("SELECT key, alias FROM aliases ORDER BY key, alias")
+        return self._frame("SELECT key, alias FROM aliases ORDER BY key, alias", dtypes={"key": "str", "alias": "str"})
 
     def _frame(self, sql, frames=None, dtypes=None):
-        con = self.con
-        for name, frame in (frames or {}).items():
-            con.register(name, frame)
-        try:
-            out = con.execute(sql).df()
-        finally:
-            for name in frames or {}:
-                con.unregister(name)
+        with _registered(self.con, **(frames or {})):
+            out = self.con.execute(sql).df()
         return out.astype(dtypes) if dtypes else out
 
     def person_codes(self, keys):
@@ -436,8 +407,7 @@ class DuckStore:
         Raises :class:`~tracer.errors.UnknownPerson` listing up to five keys
         that are neither a person key nor an unambiguous alias.
         """
-        keys = [keys] if isinstance(keys, str) else list(keys)
-        keys = pd.Series(keys, dtype=object).astype(str).to_numpy(dtype=object)
+        keys = _as_keys(keys)
         codes = self._codes("persons", keys)
         missing = np.flatnonzero(codes < 0)
         if len(missing):
@@ -463,17 +433,28 @@ class DuckStore:
         return codes
 
     def person_keys(self, codes):
-        """Person keys (object array of str) of int codes, in order."""
+        """Person keys (object array of str) of int codes, in order.
+
+        Raises :class:`~tracer.errors.UnknownPerson` for codes not in the store.
+        """
+        return self._keys_of("persons", codes)
+
+    def place_keys(self, codes):
+        """Place keys (object array of str) of int codes, in order."""
+        return self._keys_of("places", codes)
+
+    def _keys_of(self, table, codes):
         codes = np.asarray(codes, dtype=np.int64).ravel()
         got = self._query(
-            "SELECT q.pos, p.key FROM _q_codes q JOIN persons p ON p.code = q.code",
+            f"SELECT q.pos, t.key FROM _q_codes q JOIN {table} t ON t.code = q.code",
             frames={"_q_codes": pd.DataFrame({"code": codes, "pos": np.arange(len(codes))})},
         )
         keys = np.full(len(codes), None, dtype=object)
         keys[got["pos"].to_numpy()] = got["key"].to_numpy()
         bad = codes[pd.isna(keys)]
         if len(bad):
-            raise UnknownPerson(f"person code(s) not in store {self.path}: {bad[:5].tolist()}")
+            what = "person" if table == "persons" else "place"
+            raise UnknownPerson(f"{what} code(s) not in store {self.path}: {bad[:5].tolist()}")
         return keys
 
     # -- the presence index -----------------------------------------------
@@ -533,7 +514,7 @@ class DuckStore:
             )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         return run_id
 
@@ -546,8 +527,7 @@ class DuckStore:
 
     def _insert_run_frame(self, table, run_id, frame):
         con = self.con
-        con.register("_run_frame", frame.assign(run_pos=np.arange(len(frame), dtype=np.int64)))
-        try:
+        with _registered(con, _run_frame=frame.assign(run_pos=np.arange(len(frame), dtype=np.int64))):
             have = dict(con.execute(
                 "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'",
                 [table],
@@ -567,8 +547,6 @@ class DuckStore:
                 f"INSERT INTO {table} (run, run_pos{cols}) SELECT ?, run_pos{cols} FROM _run_frame",
                 [run_id],
             )
-        finally:
-            con.unregister("_run_frame")
 
     def runs(self):
         """One row per saved run, oldest first: ``id, created, params`` (JSON text)."""
@@ -579,7 +557,10 @@ class DuckStore:
 
         Raises :class:`~tracer.errors.StoreError` when there is no such run.
         """
-        sql = "SELECT id, created, CAST(params AS VARCHAR), CAST(contact_columns AS VARCHAR), CAST(event_columns AS VARCHAR) FROM runs"
+        sql = (
+            "SELECT id, created, CAST(params AS VARCHAR), CAST(contact_columns AS VARCHAR), "
+            "CAST(event_columns AS VARCHAR) FROM runs"
+        )
         if run_id is None:
             row = _one(self.con, sql + " ORDER BY created DESC, id DESC LIMIT 1")
         else:
@@ -601,7 +582,9 @@ class DuckStore:
         out = self.con.execute(f"SELECT run_pos{names} FROM {table} WHERE run = ? ORDER BY run_pos", [run_id]).df()
         out = out.drop(columns="run_pos")
         for name, dtype in columns:
-            if str(out[name].dtype) != dtype:
+            if dtype == "category" and isinstance(out[name].dtype, pd.CategoricalDtype):
+                out[name] = out[name].cat.as_unordered()  # DuckDB ENUMs come back ordered
+            elif str(out[name].dtype) != dtype:
                 try:
                     out[name] = out[name].astype(dtype)
                 except (TypeError, ValueError):  # keep what DuckDB gave rather than fail the load
@@ -618,9 +601,11 @@ def _connect(path, read_only):
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
         text = str(exc)
-        if "lock" in text.lower():
+        if "Could not set lock" in text or "Conflicting lock" in text:
+            pid = re.search(r"PID (\d+)", text)
+            holder = f" (process {pid.group(1)})" if pid else ""
             raise StoreLocked(
-                f"store {path} is in use by another tracer process ({text.split(': ', 1)[-1]})",
+                f"store {path} is in use by another tracer process{holder}",
                 hint="wait for it to finish or stop it; a store has one writer at a time",
             ) from None
         if "different configuration" in text:
@@ -632,6 +617,32 @@ def _connect(path, read_only):
             f"cannot open store {path}: {text}",
             hint="check the path; if the file is damaged, move it aside and load the sources again",
         ) from None
+
+
+@contextmanager
+def _registered(con, **frames):
+    """Frames visible to SQL under their keyword names for the block's duration."""
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        yield con
+    finally:
+        for name in frames:
+            con.unregister(name)
+
+
+def _as_keys(keys):
+    """Keys (one str or an iterable) as an object array of str."""
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    return pd.Series(keys, dtype=object).astype(str).to_numpy(dtype=object)
+
+
+def _rollback(con):
+    """Roll back, ignoring 'no transaction' (a failed COMMIT has already ended it)."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def _one(con, sql, params=()):

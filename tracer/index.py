@@ -67,12 +67,13 @@ _DEFAULTS = {"kind": 0, "section": -1, "row": -1, "col": -1, "flags": 0}
 
 #: Bits of the per-place sort key kept for ``start - min(start of place)``.
 START_BITS = 58
-#: Places (or persons) with at most this many rows use an insertion sort.
-SMALL_SORT = 24
-#: Runs longer than this use a radix sort (digits of RADIX_BITS bits).
-RADIX_MIN = 2048
+#: Places (or persons) with at most this many rows use an insertion sort,
+#: longer runs a radix sort with digits of at most RADIX_BITS bits.
+SMALL_SORT = 16
 RADIX_BITS = 11
 RADIX = 1 << RADIX_BITS
+#: Bits of a place or person code handled per grouping pass (fan-out 2**12).
+GROUP_BITS = 12
 #: Fewer rows than this are sorted by one thread (waking threads costs more).
 PARALLEL_MIN = 1 << 16
 _FORMAT = 1
@@ -128,114 +129,164 @@ def _durations_kernel(start, end):
     return dur, -1, 0
 
 
+# Grouping rows by a code (place, person) is an LSD radix sort on the code:
+# one or two stable scatter passes whose fan-out (at most 2**12 buckets for
+# realistic code spaces) stays in cache, where a single counting-sort pass
+# over 10**6 codes would miss the cache on every row. A row's columns
+# travel together as one row of an (n, m) int64 block.
+
+
 @njit(**JIT)
-def _offsets(codes, n_codes):
-    """``n_codes + 1`` offsets of the runs of a stable grouping by code."""
-    off = np.zeros(n_codes + 1, np.int64)
+def _scatter_pass(codes, rows, shift, digit_bits, out_codes, out_rows):
+    """One stable counting-sort pass on bits ``[shift, shift + digit_bits)``."""
+    radix = 1 << digit_bits
+    count = np.zeros(radix + 1, np.int64)
     for i in range(codes.size):
-        off[codes[i] + 1] += 1
-    for c in range(n_codes):
-        off[c + 1] += off[c]
+        count[((codes[i] >> shift) & (radix - 1)) + 1] += 1
+    for d in range(radix):
+        count[d + 1] += count[d]
+    for i in range(codes.size):
+        d = (codes[i] >> shift) & (radix - 1)
+        j = count[d]
+        count[d] = j + 1
+        out_codes[j] = codes[i]
+        for c in range(rows.shape[1]):
+            out_rows[j, c] = rows[i, c]
+
+
+@njit(**JIT)
+def _run_offsets(sorted_codes, n_codes):
+    """``n_codes + 1`` offsets of the runs of sorted codes."""
+    off = np.empty(n_codes + 1, np.int64)
+    j = 0
+    for c in range(n_codes + 1):
+        while j < sorted_codes.size and sorted_codes[j] < c:
+            j += 1
+        off[c] = j
     return off
 
 
-@njit(**JIT)
-def _group_by_place(place, off, start, dur, person, section, row, col, flags):
-    """Scatter every column into stable place order (the one random pass)."""
-    fill = off[:-1].copy()
-    n = place.size
-    g_start = np.empty(n, np.int64)
-    g_dur = np.empty(n, np.int32)
-    g_person = np.empty(n, np.int32)
-    g_section = np.empty(n, np.int16)
-    g_row = np.empty(n, np.int16)
-    g_col = np.empty(n, np.int16)
-    g_flags = np.empty(n, np.uint8)
-    for i in range(n):
-        p = place[i]
-        j = fill[p]
-        fill[p] = j + 1
-        g_start[j] = start[i]
-        g_dur[j] = dur[i]
-        g_person[j] = person[i]
-        g_section[j] = section[i]
-        g_row[j] = row[i]
-        g_col[j] = col[i]
-        g_flags[j] = flags[i]
-    return g_start, g_dur, g_person, g_section, g_row, g_col, g_flags
+def _group_rows(codes, n_codes, rows):
+    """Stable grouping of ``rows`` ((n, m) int64) by ``codes``: ``(offsets, rows)``."""
+    bits = max(int(n_codes - 1).bit_length(), 1)
+    passes = -(-bits // GROUP_BITS)
+    digit_bits = -(-bits // passes)
+    out_codes, out_rows = np.empty_like(codes), np.empty_like(rows)
+    for p in range(passes):
+        _scatter_pass(codes, rows, p * digit_bits, digit_bits, out_codes, out_rows)
+        # the caller's codes may be read-only: never write back into them
+        spare_codes = np.empty_like(codes) if p == 0 and passes > 1 else codes
+        codes, out_codes, rows, out_rows = out_codes, spare_codes, out_rows, rows
+    return _run_offsets(codes, n_codes), rows
 
 
 @njit(**JIT)
-def _group_by_person(person, off, start):
-    """Positions (int32) and their starts in stable person order."""
-    fill = off[:-1].copy()
-    n = person.size
-    positions = np.empty(n, np.int32)
-    starts = np.empty(n, np.int64)
-    for i in range(n):
-        q = person[i]
-        j = fill[q]
-        fill[q] = j + 1
-        positions[j] = i
-        starts[j] = start[i]
-    return positions, starts
+def _pack_rows(start, dur, person, section, row, col, flags):
+    """``(n, 3)`` rows: start, ``dur << 32 | person``, packed seat and flags."""
+    rows = np.empty((start.size, 3), np.int64)
+    for i in range(start.size):
+        rows[i, 0] = start[i]
+        rows[i, 1] = (np.int64(dur[i]) << 32) | np.int64(person[i])
+        rows[i, 2] = ((np.int64(section[i]) & 0xFFFF) | ((np.int64(row[i]) & 0xFFFF) << 16)
+                      | ((np.int64(col[i]) & 0xFFFF) << 32) | (np.int64(flags[i]) << 48))
+    return rows
 
 
 @njit(**JIT)
-def _stable_perm(keys):
-    """Stable argsort of non-negative int64 keys: insertion sort when short,
-    merge sort when medium, LSD radix sort (11-bit digits) when long."""
-    k = keys.size
-    perm = np.arange(k)
+def _unpack(i0, i1, rows, start, dur, person, section, row, col, flags):
+    for i in range(i0, i1):
+        start[i] = rows[i, 0]
+        dur[i] = np.int32(rows[i, 1] >> 32)
+        person[i] = np.int32(rows[i, 1] & 0xFFFFFFFF)
+        seat = rows[i, 2]
+        section[i] = np.int16(seat & 0xFFFF)
+        row[i] = np.int16((seat >> 16) & 0xFFFF)
+        col[i] = np.int16((seat >> 32) & 0xFFFF)
+        flags[i] = np.uint8(seat >> 48)
+
+
+@njit(**JIT_PARALLEL)
+def _unpack_parallel(bounds, rows, start, dur, person, section, row, col, flags):
+    for t in prange(bounds.size - 1):
+        _unpack(bounds[t], bounds[t + 1], rows, start, dur, person, section, row, col, flags)
+
+
+def _unpack_columns(rows):
+    """The index columns from packed place rows."""
+    n = rows.shape[0]
+    out = (np.empty(n, np.int64), np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n, np.int16),
+           np.empty(n, np.int16), np.empty(n, np.int16), np.empty(n, np.uint8))
+    if n < PARALLEL_MIN:
+        _unpack(0, n, rows, *out)
+    else:
+        _unpack_parallel(np.linspace(0, n, 9).astype(np.int64), rows, *out)
+    return dict(zip(("start", "dur", "person", "section", "row", "col", "flags"), out))
+
+
+@njit(**JIT)
+def _person_rows(start):
+    """``(n, 2)`` rows: index position, start."""
+    rows = np.empty((start.size, 2), np.int64)
+    for i in range(start.size):
+        rows[i, 0] = i
+        rows[i, 1] = start[i]
+    return rows
+
+
+@njit(**JIT)
+def _bit_length(x):
+    b = 0
+    while x > 0:
+        x >>= 1
+        b += 1
+    return b
+
+
+@njit(**JIT)
+def _run_perm(keys, k, perm, tmp_keys, tmp_perm, count):
+    """Stable order of the non-negative ``keys[:k]`` into ``perm[:k]``.
+
+    Short runs: insertion sort. Longer runs: LSD radix sort with digits of
+    about ``log2(k)`` bits (measured faster than numba's sorts from ~30
+    keys up). ``keys`` is clobbered; the buffers hold at least ``k`` items
+    (``count`` at least ``RADIX + 1``).
+    """
+    for i in range(k):
+        perm[i] = i
     if k <= SMALL_SORT:
         for i in range(1, k):
-            key = keys[perm[i]]
-            val = perm[i]
+            key = keys[i]
             j = i - 1
             while j >= 0 and keys[perm[j]] > key:
                 perm[j + 1] = perm[j]
                 j -= 1
-            perm[j + 1] = val
-        return perm
-    if k <= RADIX_MIN:
-        return np.argsort(keys, kind="mergesort")
-    top = keys.max()
-    src_k = keys.copy()
-    tmp_k = np.empty_like(src_k)
-    tmp_p = np.empty_like(perm)
-    count = np.empty(RADIX + 1, np.int64)
+            perm[j + 1] = i
+        return
+    top = 0
+    for i in range(k):
+        top = max(top, keys[i])
+    digit_bits = min(max(_bit_length(k), 4), RADIX_BITS)
+    radix = 1 << digit_bits
+    src_k, dst_k, src_p, dst_p = keys, tmp_keys, perm, tmp_perm
+    passes = 0
     shift = 0
     while (top >> shift) > 0:
-        count[:] = 0
+        count[:radix + 1] = 0
         for i in range(k):
-            count[((src_k[i] >> shift) & (RADIX - 1)) + 1] += 1
-        for d in range(RADIX):
+            count[((src_k[i] >> shift) & (radix - 1)) + 1] += 1
+        for d in range(radix):
             count[d + 1] += count[d]
         for i in range(k):
-            d = (src_k[i] >> shift) & (RADIX - 1)
+            d = (src_k[i] >> shift) & (radix - 1)
             j = count[d]
-            tmp_k[j] = src_k[i]
-            tmp_p[j] = perm[i]
             count[d] = j + 1
-        src_k, tmp_k = tmp_k, src_k
-        perm, tmp_p = tmp_p, perm
-        shift += RADIX_BITS
-    return perm
-
-
-@njit(**JIT)
-def _run_perm(keys, k, perm):
-    """Stable order of ``keys[:k]`` into ``perm[:k]`` (no allocation when short)."""
-    if k > SMALL_SORT:
-        perm[:k] = _stable_perm(keys[:k])
-        return
-    for i in range(k):
-        key = keys[i]
-        j = i - 1
-        while j >= 0 and keys[perm[j]] > key:
-            perm[j + 1] = perm[j]
-            j -= 1
-        perm[j + 1] = i
+            dst_k[j] = src_k[i]
+            dst_p[j] = src_p[i]
+        src_k, dst_k, src_p, dst_p = dst_k, src_k, dst_p, src_p
+        passes += 1
+        shift += digit_bits
+    if passes % 2 == 1:
+        perm[:k] = tmp_perm[:k]
 
 
 @njit(**JIT)
@@ -268,43 +319,42 @@ def _longest_run(off, c0, c1):
 
 
 @njit(**JIT)
-def _sort_place_chunk(place_off, p0, p1, start, dur, person, section, row, col, flags):
-    """Sort the runs of places ``p0 .. p1 - 1`` by (duration bucket, start),
-    stably; every column (grouped by place) is permuted in place."""
+def _sort_place_chunk(place_off, p0, p1, rows):
+    """Sort the runs of places ``p0 .. p1 - 1`` of the packed ``rows`` by
+    (duration bucket, start), stably, in place."""
     size = _longest_run(place_off, p0, p1)
     keys = np.empty(size, np.int64)
     perm = np.empty(size, np.int64)
-    tmp64 = np.empty(size, np.int64)
-    tmp32 = np.empty(size, np.int32)
-    tmp16 = np.empty(size, np.int16)
-    tmp8 = np.empty(size, np.uint8)
+    tmp = np.empty(size, np.int64)
+    tmp_perm = np.empty(size, np.int64)
+    tmp_rows = np.empty((size, rows.shape[1]), np.int64)
+    count = np.empty(RADIX + 1, np.int64)
     for p in range(p0, p1):
         lo = place_off[p]
         k = place_off[p + 1] - lo
         if k < 2:
             continue
-        t0 = start[lo]
-        t1 = start[lo]
+        t0 = rows[lo, 0]
+        t1 = rows[lo, 0]
         for i in range(lo + 1, lo + k):
-            t0 = min(t0, start[i])
-            t1 = max(t1, start[i])
+            t0 = min(t0, rows[i, 0])
+            t1 = max(t1, rows[i, 0])
         for i in range(k):
-            keys[i] = duration_bucket(dur[lo + i]) * (t1 - t0 + 1) + (start[lo + i] - t0)
-        _run_perm(keys, k, perm)
-        _permute_run(start, lo, perm, k, tmp64)
-        _permute_run(dur, lo, perm, k, tmp32)
-        _permute_run(person, lo, perm, k, tmp32)
-        _permute_run(section, lo, perm, k, tmp16)
-        _permute_run(row, lo, perm, k, tmp16)
-        _permute_run(col, lo, perm, k, tmp16)
-        _permute_run(flags, lo, perm, k, tmp8)
+            keys[i] = duration_bucket(rows[lo + i, 1] >> 32) * (t1 - t0 + 1) + (rows[lo + i, 0] - t0)
+        _run_perm(keys, k, perm, tmp, tmp_perm, count)
+        for i in range(k):
+            for c in range(rows.shape[1]):
+                tmp_rows[i, c] = rows[lo + i, c]
+        for i in range(k):
+            for c in range(rows.shape[1]):
+                rows[lo + i, c] = tmp_rows[perm[i], c]
 
 
 @njit(**JIT_PARALLEL)
-def _sort_places_parallel(place_off, chunks, start, dur, person, section, row, col, flags):
+def _sort_places_parallel(place_off, chunks, rows):
     """:func:`_sort_place_chunk` over the chunks, in parallel."""
     for c in prange(chunks.size - 1):
-        _sort_place_chunk(place_off, chunks[c], chunks[c + 1], start, dur, person, section, row, col, flags)
+        _sort_place_chunk(place_off, chunks[c], chunks[c + 1], rows)
 
 
 @njit(**JIT)
@@ -315,6 +365,9 @@ def _sort_person_chunk(by_person, person_off, q0, q1, start):
     keys = np.empty(size, np.int64)
     perm = np.empty(size, np.int64)
     tmp = np.empty(size, np.int32)
+    tmp_keys = np.empty(size, np.int64)
+    tmp_perm = np.empty(size, np.int64)
+    count = np.empty(RADIX + 1, np.int64)
     for q in range(q0, q1):
         lo = person_off[q]
         k = person_off[q + 1] - lo
@@ -325,7 +378,7 @@ def _sort_person_chunk(by_person, person_off, q0, q1, start):
             t0 = min(t0, start[i])
         for i in range(k):
             keys[i] = start[lo + i] - t0
-        _run_perm(keys, k, perm)
+        _run_perm(keys, k, perm, tmp_keys, tmp_perm, count)
         _permute_run(by_person, lo, perm, k, tmp)
 
 
@@ -336,12 +389,12 @@ def _sort_persons_parallel(by_person, person_off, chunks, start):
         _sort_person_chunk(by_person, person_off, chunks[c], chunks[c + 1], start)
 
 
-def _sort_places(place_off, *columns):
+def _sort_places(place_off, rows):
     chunks = _chunks(place_off)
     if chunks.size == 2:
-        _sort_place_chunk(place_off, 0, place_off.size - 1, *columns)
+        _sort_place_chunk(place_off, 0, place_off.size - 1, rows)
     else:
-        _sort_places_parallel(place_off, chunks, *columns)
+        _sort_places_parallel(place_off, chunks, rows)
 
 
 def _sort_persons(by_person, person_off, start):
@@ -658,14 +711,15 @@ def build_index(presences, n_persons=None, n_places=None, version=0):
         p = int(cols["place"][bad])
         raise ValidationError(f"presences: row {bad}: place {p} has kinds {place_kind[p]} and {cols['kind'][bad]}",
                               hint="a place code has exactly one kind; check the place dictionary")
-    place_off = _offsets(cols["place"], n_places)
-    names = ("start", "dur", "person", "section", "row", "col", "flags")
-    arrays = dict(zip(names, _group_by_place(
-        cols["place"], place_off, cols["start"], dur, *(cols[c] for c in names[2:]))))
-    _sort_places(place_off, *arrays.values())
+    rows = _pack_rows(cols["start"], dur, *(cols[c] for c in ("person", "section", "row", "col", "flags")))
+    place_off, rows = _group_rows(cols["place"], n_places, rows)
+    _sort_places(place_off, rows)
+    arrays = _unpack_columns(rows)
+    del rows
     seg_place, seg_lo, seg_maxdur, place_seg = _segments(place_off, arrays["dur"])
-    person_off = _offsets(arrays["person"], n_persons)
-    by_person, start_by_person = _group_by_person(arrays["person"], person_off, arrays["start"])
+    person_off, rows = _group_rows(arrays["person"], n_persons, _person_rows(arrays["start"]))
+    by_person, start_by_person = rows[:, 0].astype(np.int32), np.ascontiguousarray(rows[:, 1])
+    del rows
     _sort_persons(by_person, person_off, start_by_person)
     return PresenceIndex(**arrays, seg_place=seg_place, seg_lo=seg_lo,
                          seg_maxdur=seg_maxdur, place_seg=place_seg, place_kind=place_kind,

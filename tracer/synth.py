@@ -20,7 +20,7 @@ import pandas as pd
 from .errors import ValidationError
 from .presence import Batch, fingerprint
 from .schema import BATCH_COLUMNS, KIND_CODES, KINDS
-from .synth_city import DAY_S, HOUR_S, CityConfig, build_city
+from .synth_city import DAY_S, CityConfig, build_city
 
 __all__ = ["SynthCity", "generate_city", "resident_id_check", "INCUBATION_LOGNORMAL"]
 
@@ -34,10 +34,12 @@ SPREAD_KINDS = tuple(KIND_CODES[k] for k in KINDS if k != "grid")  # grid is an 
 
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 _ID_CHECK = np.array(list("10X98765432"))
-_ID_REGIONS = ("530102", "530103", "530111", "530112", "530114", "110101", "310101", "440106", "510104", "420102")
+_ID_REGIONS = ("530102", "530103", "530111", "530112", "530114",  # Kunming, where most residents were born
+               "110101", "310101", "440106", "510104", "420102")  # Beijing, Shanghai, Guangzhou, Chengdu, Wuhan
 _ID_REGION_P = (0.18, 0.16, 0.18, 0.14, 0.06, 0.06, 0.06, 0.06, 0.06, 0.04)
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-_SURNAME_P = np.array([7.1, 7.0, 6.6, 5.4, 4.5, 3.1, 2.2, 2.1, 2.0, 1.9, 1.6, 1.5, 1.4, 1.3, 1.3, 1.2, 1.1, 1.1, 1.1, 0.9])
+_SURNAME_P = np.array([7.1, 7.0, 6.6, 5.4, 4.5, 3.1, 2.2, 2.1, 2.0, 1.9,
+                       1.6, 1.5, 1.4, 1.3, 1.3, 1.2, 1.1, 1.1, 1.1, 0.9])  # % of the population
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰文辉建国志红梅鹏飞宇浩然欣怡子涵俊"
 
 
@@ -79,14 +81,15 @@ def resident_id_check(first17):
     return _ID_CHECK[(digits @ _ID_WEIGHTS) % 11]
 
 
-def _unique_strings(rng, n, draw):
-    """Draw ``n`` distinct strings, redrawing collisions deterministically."""
-    values = draw(n)
+def _distinct(draw, n):
+    """``draw(rows)`` for rows ``0..n-1``, redrawing the rows whose value was
+    already taken until all ``n`` values are distinct (deterministic)."""
+    values = draw(np.arange(n))
     while True:
         dup = pd.Series(values).duplicated().to_numpy()
         if not dup.any():
             return values
-        values[dup] = draw(int(dup.sum()))
+        values[dup] = draw(np.flatnonzero(dup))
 
 
 def _resident_ids(rng, birth_s):
@@ -98,12 +101,7 @@ def _resident_ids(rng, birth_s):
         body = np.char.add(np.char.add(region, birth_s[rows]), seq)
         return np.char.add(body, resident_id_check(body)).astype(object)
 
-    keys = draw(np.arange(len(birth_s)))
-    while True:
-        dup = pd.Series(keys).duplicated().to_numpy()
-        if not dup.any():
-            return keys
-        keys[dup] = draw(np.flatnonzero(dup))
+    return _distinct(draw, len(birth_s))
 
 
 def _make_people(rng, n, start_date):
@@ -113,33 +111,24 @@ def _make_people(rng, n, start_date):
     birth = np.datetime64(start_date, "D") - age_days.astype("timedelta64[D]")
     keys = _resident_ids(rng, np.char.replace(np.datetime_as_string(birth, unit="D"), "-", ""))
 
-    def phones(m):
-        head = np.char.add("1", rng.integers(3, 10, m).astype(str))
-        return np.char.add(head, np.char.zfill(rng.integers(0, 10**9, m).astype(str), 9)).astype(object)
+    def phones(rows):
+        head = np.char.add("1", rng.integers(3, 10, len(rows)).astype(str))
+        return np.char.add(head, np.char.zfill(rng.integers(0, 10**9, len(rows)).astype(str), 9)).astype(object)
 
     given = np.array(list(_GIVEN))
     surname = np.array(list(_SURNAMES))[rng.choice(len(_SURNAMES), size=n, p=_SURNAME_P / _SURNAME_P.sum())]
     name = np.char.add(surname, given[rng.integers(0, len(given), n)])
     name = np.char.add(name, np.where(rng.random(n) < 0.6, given[rng.integers(0, len(given), n)], ""))
     return pd.DataFrame({"key": keys, "name": name.astype(object),
-                         "phone": _unique_strings(rng, n, phones), "age": age_days // 365})
+                         "phone": _distinct(phones, n), "age": age_days // 365})
 
 
 # --------------------------------------------------------------------------- epidemic
 
 
 def _linger_by_kind(cfg):
-    """``cfg.linger_s`` (scalar, per-kind sequence or dict) as an array by kind code."""
-    value = getattr(cfg, "linger_s", 0)
-    out = np.zeros(len(KINDS), np.int64)
-    if isinstance(value, dict):
-        for k, v in value.items():
-            out[k if isinstance(k, (int, np.integer)) else KIND_CODES[k]] = v
-    elif np.ndim(value) == 0:
-        out[:] = value
-    else:
-        out[: len(value)] = np.asarray(value, dtype=np.int64)
-    return out
+    """``cfg.linger_s`` (one value per kind) as an int64 array by kind code."""
+    return np.asarray(cfg.linger_s, dtype=np.int64)
 
 
 class _Epidemic:
@@ -247,7 +236,8 @@ def _spread(rng, rows, state, day_start_s, cfg, transmissibility):
         order = np.lexsort((when, tp))
         first = order[np.r_[True, tp[order][1:] != tp[order][:-1]]]
         who, by = tp[first], sp[hit[first]]
-        state.infect(rng, who, when[first].astype(np.float64), by, rows["place"][src[hit[first]]], state.hop[by] + 1)
+        place = rows["place"][src[hit[first]]]
+        state.infect(rng, who, when[first].astype(np.float64), by, place, state.hop[by] + 1)
 
 
 def _seed(rng, state, people, n_seeds, start_s):
@@ -267,9 +257,11 @@ def _seed(rng, state, people, n_seeds, start_s):
 
 
 def _check_args(n_people, days, n_seeds, transmissibility, tz, start_date):
+    """Raise :class:`ValidationError` for arguments a caller got wrong."""
     for name, value, low in (("n_people", n_people, 1), ("days", days, 1), ("n_seeds", n_seeds, 0)):
         if not isinstance(value, (int, np.integer)) or value < low:
-            raise ValidationError(f"{name}={value!r} is not an integer >= {low}", hint=f"pass a whole number for {name}")
+            raise ValidationError(f"{name}={value!r} is not an integer >= {low}",
+                                  hint=f"pass a whole number for {name}")
     if n_seeds > n_people:
         raise ValidationError(f"n_seeds={n_seeds} exceeds n_people={n_people}", hint="seed fewer cases")
     if not transmissibility >= 0:
@@ -291,6 +283,7 @@ def _clip_to_isolation(rows, isolated):
 
 
 def _presences(rows, person_keys, place_keys):
+    """The batch presences frame (exact :data:`BATCH_COLUMNS` dtypes) with fingerprints."""
     person_key, place_key = person_keys[rows["person"]], place_keys[rows["place"]]
     record = fingerprint(person_key, place_key, rows["start"], rows["end"], rows["section"], rows["row"], rows["col"])
     columns = dict(rows, person_key=person_key, place_key=place_key, record=record)
@@ -299,6 +292,7 @@ def _presences(rows, person_keys, place_keys):
 
 
 def _infections(state, person_keys, place_keys):
+    """Ground truth frame, in order of infection time."""
     who = np.flatnonzero(np.isfinite(state.time))
     who = who[np.lexsort((who, state.time[who]))]
 
@@ -321,6 +315,7 @@ def _infections(state, person_keys, place_keys):
 
 
 def _cases(infections, end_s, tz):
+    """The A-class list: infections sampled before ``end_s``, times tz-aware in ``tz``."""
     confirmed = infections[infections["sampled"].notna() & (infections["sampled"] < end_s)]
 
     def stamps(col):
@@ -332,7 +327,7 @@ def _cases(infections, end_s, tz):
 
 
 def generate_city(n_people=5000, days=14, seed=0, start_date="2020-01-10", tz="Asia/Shanghai", n_seeds=3,
-                  config=None, transmissibility=1.0, epidemic=True, city=None):
+                  config=None, transmissibility=1.0, epidemic=True, city_config=None):
     """Generate a synthetic city with an outbreak and its ground truth.
 
     Parameters
@@ -342,13 +337,21 @@ def generate_city(n_people=5000, days=14, seed=0, start_date="2020-01-10", tz="A
     start_date : first local day, ISO date.
     n_seeds : infected residents at the start (infected 1-4 days before).
     config : :class:`tracer.config.ModelConfig` for spreading (default one).
-    transmissibility : multiplies every event hazard (1.0 = the model as is).
+    transmissibility : multiplies every event hazard (1.0 = the model as is;
+        with the default city that gives tens to a few hundred infections
+        among 5000 people in 14 days, depending on the seed).
     epidemic : False skips spreading (no infections, no cases; fast).
-    city : :class:`tracer.synth_city.CityConfig` knobs of the city.
+    city_config : :class:`tracer.synth_city.CityConfig` knobs of the city.
 
     Returns
     -------
     SynthCity
+        Presences come in no particular order. Seeds are infected before
+        the period; infection times, onsets and sampling dates are drawn
+        (incubation :data:`INCUBATION_LOGNORMAL`, :data:`P_ASYMPTOMATIC`
+        without symptoms, found by screening) and a confirmed case is
+        isolated when sampled. Transmission runs through every kind but
+        ``grid`` (an observation layer over the venue visits).
 
     Examples
     --------
@@ -359,7 +362,7 @@ def generate_city(n_people=5000, days=14, seed=0, start_date="2020-01-10", tz="A
     _check_args(n_people, days, n_seeds, transmissibility, tz, start_date)
     rng = np.random.Generator(np.random.PCG64(seed))
     people = _make_people(rng, n_people, start_date)
-    built = build_city(rng, people, days, start_date, tz, city or CityConfig())
+    built = build_city(rng, people, days, start_date, tz, city_config or CityConfig())
     start_s, end_s = int(built.day_start_s[0]), int(built.day_start_s[-1])
     state = _Epidemic(n_people, end_s)
     if epidemic and n_seeds:

@@ -36,7 +36,11 @@ FLIGHT_SEATS, TRAIN_SEATS = (40, 6), (16, 20, 5)
 
 @dataclass(frozen=True)
 class CityConfig:
-    """Knobs of the synthetic city (rates per person-day unless noted)."""
+    """Knobs of the synthetic city (rates per person-day unless noted).
+
+    >>> CityConfig(p_travel=0.02).p_travel
+    0.02
+    """
 
     people_per_venue: int = 25  # leisure venues: one per this many residents
     people_per_workplace: int = 60
@@ -129,33 +133,44 @@ def _households(rng, n_people, places):
     dist = rng.choice(len(DISTRICTS), size=n_home, p=share / share.sum())
     codes = np.array([d[0] for d in DISTRICTS], dtype=object)[dist]
     keys = np.array([f"home:{c}{i:06d}" for c, i in zip(codes, range(n_home))], dtype=object)
-    names = np.array([f"{d}住宅{i % 997 + 1}号楼" for d, i in zip(_district_names(dist), range(n_home))], dtype=object)
+    names = np.array([f"{d}住宅{i % 997 + 1}号楼" for i, d in enumerate(_district_names(dist))], dtype=object)
     base = places.add(keys, K["residence"], names, _district_names(dist), *_coords(rng, dist))
     return base + household, dist[household]
 
 
 def _venues(rng, n_people, cfg, places):
-    """Leisure venues with popularity weights; the hubs (station, mall) first,
-    then the airport."""
+    """Leisure venues with popularity weights, the railway station, the big
+    mall and the airport.
+
+    The mall is split into zones of a 5000-resident city's crowd each (each
+    zone its own scan code, as malls had per-floor codes), so its crowd per
+    code does not grow with the city while the station's does.
+    """
     n_leisure = max(20, n_people // cfg.people_per_venue)
     dist = rng.choice(len(DISTRICTS), size=n_leisure)
     cat = rng.integers(0, len(LEISURE), n_leisure)
     names = [f"{d}{LEISURE[c]}{i + 1}号店" for i, (d, c) in enumerate(zip(_district_names(dist), cat))]
-    hubs_dist = np.array([0, 0, 2])
-    hub_keys = np.array(["venue:V530102S0001", "venue:V530102M0001", "venue:V530111A0001"], dtype=object)
-    hub_names = np.array(["昆明站", "顺城购物中心", "昆明长水国际机场"], dtype=object)
+    hubs_dist = np.array([0, 2])
+    hub_keys = np.array(["venue:V530102S0001", "venue:V530111A0001"], dtype=object)
+    hub_names = np.array(["昆明站", "昆明长水国际机场"], dtype=object)
     hub_base = places.add(hub_keys, K["venue"], hub_names, _district_names(hubs_dist),
                           *_coords(rng, hubs_dist, 0.001))
+    n_zones = max(1, round(n_people / 5000))
+    zone_keys = np.array([f"venue:V530102M{z + 1:04d}" for z in range(n_zones)], dtype=object)
+    zone_names = np.array([f"顺城购物中心{z + 1}区" for z in range(n_zones)], dtype=object)
+    zone_base = places.add(zone_keys, K["venue"], zone_names, _district_names(np.zeros(n_zones, np.int64)),
+                           *_coords(rng, np.zeros(n_zones, np.int64), 0.001))
     base = places.add(_venue_keys(dist, 1), K["venue"], np.array(names, dtype=object), _district_names(dist),
                       *_coords(rng, dist))
     weight = rng.lognormal(0.0, cfg.venue_sigma, n_leisure)
     rest = 1.0 - cfg.mall_share - cfg.station_share
-    weight = np.concatenate([[cfg.station_share, cfg.mall_share], rest * weight / weight.sum()])
+    weight = np.concatenate([[cfg.station_share], np.full(n_zones, cfg.mall_share / n_zones),
+                             rest * weight / weight.sum()])
     return {
-        "leisure": np.concatenate([[hub_base, hub_base + 1], base + np.arange(n_leisure)]),
-        "leisure_district": np.concatenate([hubs_dist[:2], dist]),
+        "leisure": np.concatenate([[hub_base], zone_base + np.arange(n_zones), base + np.arange(n_leisure)]),
+        "leisure_district": np.concatenate([[0], np.zeros(n_zones, np.int64), dist]),
         "weight": weight,
-        "station": hub_base, "airport": hub_base + 2, "next_seq": n_leisure + 1,
+        "station": hub_base, "airport": hub_base + 1, "next_seq": n_leisure + 1,
     }
 
 
@@ -213,8 +228,9 @@ def _services(rng, days, dates, places, kind, n_per_day):
         city = rng.integers(0, n_stops)
     numbers = sorted(numbers)[:n_per_day]
     keys = [f"{kind}:{num}:{dates[d]}" for d in range(days) for num in numbers]
-    names = [f"{num} 昆明{'→' if c == 0 else '←'}{DESTINATIONS[i % len(DESTINATIONS)]}" if kind == "flight" else num
-             for _d in range(days) for i, (num, c) in enumerate(zip(numbers, city))]
+    arrow = np.where(city == 0, "→", "←")
+    names = [f"{num} 昆明{arrow[i]}{DESTINATIONS[i % len(DESTINATIONS)]}" if kind == "flight" else num
+             for _d in range(days) for i, num in enumerate(numbers)]
     base = places.add(np.array(keys, dtype=object), K[kind], np.array(names, dtype=object), None)
     codes = base + np.arange(days * n_per_day).reshape(days, n_per_day)
     return {"codes": codes, "stops": stops, "first": first, "city": city}

@@ -1,0 +1,186 @@
+"""Field-level steps shared by the per-kind parsers (vectorised).
+
+A :class:`Table` gives a raw file's cells by template column name; the
+helpers below normalise one kind of field, reject or warn on the ledger,
+and return plain numpy/pandas values aligned with the file's rows.
+
+Examples
+--------
+>>> import pandas as pd
+>>> normalize_code(pd.Series([" v 001", "KM-01", None])).tolist()
+['V001', 'KM-01', None]
+"""
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from tracer.errors import LoadError
+from tracer.schema import FLAG_SEAT_UNKNOWN
+
+from .ids import normalize_identity, normalize_phone
+from .normalize import arrow_text, normalize_name
+from .templates import IDENTITY_COLUMNS, describe_template, match_headers, template
+from .timeparse import combine_date_time, parse_timestamp
+
+__all__ = [
+    "Table",
+    "texts",
+    "normalize_code",
+    "identity_fields",
+    "interval_fields",
+    "timestamp_field",
+    "local_dates",
+    "seat_flags",
+]
+
+DAY_S = 86400
+
+
+class Table:
+    """A raw table seen through a kind's template.
+
+    Parameters
+    ----------
+    frame : DataFrame from :func:`loaders.io.read_table`.
+    kind : str, source kind.
+    path : file name for error messages.
+    mapping : dict ``{header: column}``, optional.
+    """
+
+    def __init__(self, frame, kind, path, mapping=None):
+        self.frame = frame.reset_index(drop=True)
+        self.n = len(self.frame)
+        self.kind = kind
+        self.columns = {col: header for header, col in match_headers(self.frame.columns, kind, mapping).items()}
+        missing = [c.name for c in template(kind) if c.required and c.name not in self.columns]
+        if missing:
+            raise LoadError(
+                f"{path}: no column for {', '.join(missing)} (headers: {', '.join(map(str, self.frame.columns[1:]))})",
+                hint="template " + describe_template(kind) + "; rename other headers with --mapping",
+            )
+        idents = [c for c in IDENTITY_COLUMNS if c in {col.name for col in template(kind)}]
+        if idents and not any(c in self.columns for c in idents):
+            raise LoadError(
+                f"{path}: no identity column ({' or '.join(idents)})",
+                hint="a row needs an ID number or a mobile number; rename headers with --mapping",
+            )
+
+    def has(self, name):
+        return name in self.columns
+
+    def get(self, name):
+        """Raw cells of a template column, or None when the file lacks it."""
+        header = self.columns.get(name)
+        return None if header is None else self.frame[header]
+
+    def cells(self, name):
+        """Raw cells of a column; all-missing when the file lacks it."""
+        got = self.get(name)
+        return pd.Series([None] * self.n, dtype=object) if got is None else got
+
+
+def texts(values):
+    """A Series/array of strings with NA → object array with None."""
+    out = np.array(pd.Series(values).astype(object), dtype=object, copy=True)
+    out[pd.isna(out)] = None
+    return out
+
+
+def normalize_code(cells):
+    """Place codes (venue, checkpoint, grid, address, bus run): NFKC-folded,
+    spaces removed, upper-cased; blank → None (object array)."""
+    arr, _ = arrow_text(pd.Series(cells).reset_index(drop=True))
+    arr = pc.utf8_upper(pc.replace_substring_regex(arr, r"\s+", ""))
+    return texts(pd.Series(arr.to_pandas(), dtype=object))
+
+
+def identity_fields(t, led):
+    """Normalise ``id_type``/``id_number`` and ``phone``; reject rows with none.
+
+    Returns a DataFrame over the file's rows: ``doc`` (18-digit ID or
+    ``passport:…``), ``phone`` (11 digits), ``id_error`` (the ID cell's code
+    when it was given but unusable), ``name``. Warnings: repairs of either
+    field, the ID error of rows keyed by phone, ``bad-phone`` of rows keyed
+    by a document.
+    """
+    ident = normalize_identity(t.get("id_type"), t.cells("id_number"))
+    phone = normalize_phone(t.cells("phone"))
+    doc, ph = texts(ident.values), texts(phone.values)
+    id_err, ph_err = ident.error.to_numpy(object), phone.error.to_numpy(object)
+    id_given = id_err != "missing-value"
+    ph_given = ph_err != "missing-value"
+    has_doc, has_phone = ~pd.isna(doc), ~pd.isna(ph)
+    none = ~has_doc & ~has_phone
+    why = np.where(id_given & ~has_doc, "ID number: " + pd.Series(id_err).fillna("").to_numpy(str), "no ID number")
+    why = why + np.where(ph_given & ~has_phone, "; phone: bad-phone", np.where(has_phone, "", "; no phone"))
+    led.reject(none, "id_number" if t.has("id_number") else "phone", "no-identity",
+               "no valid ID number, passport or mobile number (" + why.astype(object) + ")")  # fmt: skip
+    led.warn_codes(ident.warning.to_numpy(object), "id_number", mask=has_doc)
+    led.warn_codes(phone.warning.to_numpy(object), "phone", mask=has_phone)
+    keyed_by_phone = id_given & ~has_doc & has_phone
+    for code in pd.unique(id_err[keyed_by_phone]):
+        led.warn(keyed_by_phone & (id_err == code), "id_number", code,
+                 f"id_number: {code}; the row is keyed by its mobile number")  # fmt: skip
+    led.warn(has_doc & ph_given & ~has_phone, "phone", "bad-phone", "phone is not a mobile number; ignored")
+    name = texts(normalize_name(t.cells("name")).values) if t.has("name") else np.full(t.n, None, object)
+    return pd.DataFrame({"doc": doc, "phone": ph, "id_error": np.where(keyed_by_phone, id_err, None), "name": name})
+
+
+def timestamp_field(t, led, name, tz, base_date=None, required=True):
+    """Parse one time column; reject its errors (or only the non-missing
+    ones when not ``required``). Returns (int64 seconds, ok mask)."""
+    parsed = parse_timestamp(t.cells(name), tz=tz, base_date=base_date)
+    err = parsed.error.to_numpy(object)
+    ok = pd.isna(err)
+    led.reject_codes(err, name, mask=None if required else err != "missing-value")
+    led.warn_codes(parsed.warning.to_numpy(object), name, mask=ok)
+    return parsed.values.to_numpy(dtype=np.int64, na_value=0), ok
+
+
+def interval_fields(t, led, date_col, tz):
+    """Travel date + dep/arr times → (start, end, place date strings).
+
+    The place date is the travel date column's local date when readable,
+    else the local date of the departure.
+    """
+    names = {"date": date_col, "dep_time": "dep_time", "arr_time": "arr_time"}
+    iv = combine_date_time(t.get(date_col), t.cells("dep_time"), t.cells("arr_time"), tz=tz)
+    err, field = iv.error.to_numpy(object), iv.field.to_numpy(object)
+    bad = ~pd.isna(err)
+    for f in pd.unique(field[bad]):
+        led.reject_codes(np.where(field == f, err, None), names.get(f, f))
+    led.warn_codes(iv.warning.to_numpy(object), "arr_time", mask=~bad)
+    start = iv.start.to_numpy(dtype=np.int64, na_value=0)
+    end = iv.end.to_numpy(dtype=np.int64, na_value=0)
+    date = parse_timestamp(t.cells(date_col), tz=tz)
+    date_ok = pd.isna(date.error.to_numpy(object))
+    day_s = np.where(date_ok, date.values.to_numpy(dtype=np.int64, na_value=0), start)
+    return start, end, local_dates(day_s, tz)
+
+
+def local_dates(utc_s, tz):
+    """``YYYY-MM-DD`` local dates of UTC epoch seconds (object array).
+
+    >>> local_dates(np.array([1580515500]), "Asia/Shanghai").tolist()
+    ['2020-02-01']
+    """
+    utc_s = np.asarray(utc_s, dtype=np.int64)
+    if not len(utc_s):
+        return np.zeros(0, dtype=object)
+    local = pd.DatetimeIndex(utc_s.astype("datetime64[s]")).tz_localize("UTC").tz_convert(tz).tz_localize(None)
+    days = np.floor_divide(local.as_unit("s").asi8, DAY_S)
+    uniq, inv = np.unique(days, return_inverse=True)
+    names = np.datetime_as_string(uniq.astype("datetime64[D]"), unit="D").astype(object)
+    return names[inv]
+
+
+def seat_flags(led, seat, field):
+    """Warn on unparseable seats (left unknown); FLAG_SEAT_UNKNOWN where the
+    row or column is unknown. Returns (section, row, col, flags) arrays."""
+    err = seat.error.to_numpy(object)
+    led.warn(~pd.isna(err) & (err != "missing-value"), field, "bad-seat")
+    led.warn_codes(seat.warning.to_numpy(object), field, mask=pd.isna(err))
+    section, row, col = (np.asarray(s, dtype=np.int16) for s in (seat.section, seat.row, seat.col))
+    flags = np.where((row < 0) | (col < 0), FLAG_SEAT_UNKNOWN, 0).astype(np.uint8)
+    return section, row, col, flags
