@@ -24,9 +24,10 @@ import pandas as pd
 import pyarrow.csv as pacsv
 
 __all__ = [
-    "timed", "pair_ids", "DUCK_TRACE_SQL", "DUCK_SELFJOIN_SQL", "duck_connect", "duck_load",
+    "Timeout", "FOLD_BITS", "timed", "pair_ids", "DUCK_TRACE_SQL", "DUCK_SELFJOIN_SQL", "duck_connect", "duck_load",
     "duck_trace", "duck_selfjoin", "duck_plan", "pandas_trace", "bed_write", "bed_sort",
-    "bedtools_trace", "bedtools_selfjoin", "networkx_build", "networkx_trace",
+    "bedtools_trace", "bedtools_count", "bedtools_selfjoin", "have_bedtools", "BEDTOOLS_TRACE_CMD",
+    "BEDTOOLS_COUNT_CMD", "networkx_build", "networkx_trace",
 ]  # fmt: skip
 
 #: Times are folded under the place: key = place << 40 | (t - t0), so one

@@ -11,7 +11,6 @@ against tracer's. Prints a table and writes ``benchmarks/RESULTS.md``.
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,8 @@ sys.path.insert(0, HERE)
 import data  # noqa: E402
 import peers  # noqa: E402
 from report import write_results  # noqa: E402
+
+__all__ = ["main"]
 
 TRACE_KW = dict(hops=1, linger=False, pre_onset_days=data.PRE_ONSET_DAYS)
 
@@ -76,7 +77,10 @@ def child_trace(store_path, cases_csv):
     t3 = time.perf_counter()
     trace(store, cases, **TRACE_KW)
     t4 = time.perf_counter()
-    print(json.dumps(dict(import_s=t1 - t0, open_s=t2 - t1, first_trace_s=t3 - t2, second_trace_s=t4 - t3)))
+    cache = os.environ.get("NUMBA_CACHE_DIR", "")
+    files = sum(len(f) for _, _, f in os.walk(cache)) if cache else -1
+    print(json.dumps(dict(import_s=t1 - t0, open_s=t2 - t1, first_trace_s=t3 - t2, second_trace_s=t4 - t3,
+                          cache_files=files)))
 
 
 def run_child(store_path, cases_csv, cache_dir):
@@ -92,6 +96,8 @@ def run_child(store_path, cases_csv, cache_dir):
 def bench_children(b, args, path, cold_path, cases_csv, cold_cases_csv):
     cache = tempfile.mkdtemp(prefix="numba-cache-", dir=args.workdir)
     jit = run_child(path, cases_csv, cache)
+    b.notes.append(f"JIT child: the empty NUMBA_CACHE_DIR held {jit['cache_files']} files after the run "
+                   "(the kernels were compiled and cached there, then reused by the cold-start children)")
     cmd = f"NUMBA_CACHE_DIR=<empty dir> {CHILD_CMD}"
     b.add("trace", "tracer", "first trace, JIT compile (empty numba cache)", jit["first_trace_s"], cmd)
     b.add("trace", "tracer", "second trace in that process", jit["second_trace_s"], cmd)
@@ -101,6 +107,7 @@ def bench_children(b, args, path, cold_path, cases_csv, cold_cases_csv):
     b.add("cold", "tracer", "cold start: first trace in a fresh process, cache warm",
           mid["first_trace_s"], cmd, runs=[c["first_trace_s"] for c in colds])
     b.add("cold", "tracer", "  its import tracer + open store", mid["import_s"] + mid["open_s"], cmd)
+    b.add("cold", "tracer", "  second trace in that process (steady state)", mid["second_trace_s"], cmd)
     b.add("cold", "tracer", "  whole process (python start to exit)", mid["process_s"], cmd)
     shutil.rmtree(cache, ignore_errors=True)
 
@@ -162,6 +169,8 @@ def bench_tracer_trace(b, args, path, cases, persons, case_codes, ws, we):
     b.add("trace", "tracer", "warm trace on an open store (index mapped)", med,
           "trace(st, cases, hops=1, linger=False, pre_onset_days=4)", runs)
     b.trace_stats = dict(contacts=len(res.contacts), events=len(res.events), cases=len(cases))
+    b.trace_warm = med
+    profile_note(b, lambda: trace(store, cases, **TRACE_KW))
     pairs = tracer_pairs(res, persons)
     sources = pd.DataFrame({"person": case_codes, "reference_s": ws + data.PRE_ONSET_DAYS * 86400,
                             "asymptomatic": False, "window_start_s": ws, "window_end_s": we,
@@ -179,10 +188,47 @@ def bench_tracer_trace(b, args, path, cases, persons, case_codes, ws, we):
     b.add("trace", "tracer", "  part: kernel + exposure model (find_events)", med, "find_events", runs)
     med, runs, _ = peers.timed(lambda: rank_contacts(ev), args.repeat)
     b.add("trace", "tracer", "  part: rank_contacts (pandas groupby)", med, "rank_contacts(events)", runs)
+    b.trace_core_s = b.figures[-3]["seconds"]
     b.check("tracer code-level pairs == trace() events",
             np.array_equal(peers.pair_ids(ev["case"], ev["contact"]), pairs), f"{len(pairs)} pairs")
     store.close()
     return pairs
+
+
+def profile_note(b, fn):
+    """Where one warm trace spends its time (cProfile, cumulative, tracer functions)."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    fn()
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    wanted = ("trace", "find_events", "rank_contacts", "_finish", "_keyed_events", "person_keys")
+    got = {}
+    for (file, _, name), (_, _, _, cum, _) in stats.items():
+        if "tracer" in file and name in wanted:
+            got[name] = got.get(name, 0.0) + cum
+    total = got.get("trace", 0.0) or 1.0
+    parts = ", ".join(f"{name} {got[name] * 1e3:,.0f} ms ({got[name] / total:.0%})" for name in wanted if name in got)
+    b.notes.append(f"one warm trace under cProfile (cumulative): {parts}")
+
+
+def skew_note(b, frame, ws):
+    """How skewed the city is: quiet and busy places, long intervals."""
+    counts = np.bincount(frame["place"].to_numpy())
+    counts = counts[counts > 0]
+    busiest = int(np.argmax(np.bincount(frame["place"].to_numpy())))
+    at = frame["place"].to_numpy() == busiest
+    per_day = np.bincount((frame["start"].to_numpy()[at] - ws) // 86400 + 1).max()
+    dur_d = (frame["end"].to_numpy() - frame["start"].to_numpy()) / 86400
+    top = np.sort(counts)[::-1]
+    b.notes.append(
+        f"skew of the city: {counts.size:,} places with presences, {np.mean(counts < 10):.0%} of them with fewer "
+        f"than 10; busiest place {top[0]:,} presences ({per_day:,} starting on its busiest day), the 100 "
+        f"busiest hold {top[:100].sum() / counts.sum():.0%} of all presences; {np.mean(dur_d >= 1):.1%} of "
+        f"presences last a day or more, the longest {dur_d.max():.1f} days")
 
 
 # ------------------------------------------------------------------- peers
@@ -203,6 +249,12 @@ def bench_duck_trace(b, args, con, pairs, t0):
         if best is None or med < best["seconds"]:
             best = fig
     b.duck_trace_best = best
+    if best and getattr(b, "trace_core_s", None):
+        b.notes.append(
+            f"trace: tracer's co-presence kernel alone (codes, no scoring) takes {b.trace_core_s * 1e3:,.0f} ms, "
+            f"{best['seconds'] / b.trace_core_s:,.1f}x faster than DuckDB's best SQL; the whole trace() takes "
+            f"{b.trace_warm * 1e3:,.0f} ms because it also scores {b.trace_stats['events']:,} events and "
+            "returns them, and the contacts, as string-keyed DataFrames (see the profile note)")
 
 
 def bench_pandas_trace(b, args, frame, case_codes, ws, we, pairs):
@@ -359,6 +411,7 @@ def main(argv=None):
     ws, we = data.case_windows()
     cases_csv = os.path.join(args.workdir, f"cases-{args.presences}.csv")
     cases.to_csv(cases_csv, index=False)
+    skew_note(b, frame, data.case_windows()[0])
     log(f"city: {len(frame)} presences, {len(persons)} persons, {n_places} places; {len(cases)} cases")
     if "children" not in skip:
         cold_path = data.city_store(args.workdir, args.coldstart_presences, args.seed, log=log)[0]

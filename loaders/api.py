@@ -37,7 +37,7 @@ from tracer.schema import DEFAULT_TZ, KIND_CODES
 
 from .accounting import build_report
 from .dwell import dwell_seconds, estimate_ends
-from .fields import Table
+from .fields import Table, object_frame
 from .identity import resolve
 from .io import read_table
 from .ledger import Ledger
@@ -169,18 +169,26 @@ def _estimate_venue_ends(pres, dwell_min):
     return end
 
 
+def _first_per_key(frame):
+    """One row per ``key`` with the first non-missing value of each column."""
+    if not len(frame):
+        return frame
+    return frame.groupby("key", sort=False).first().reset_index()
+
+
 def _dictionaries(idents, key_by_row, rows, alive, pres):
     keep = alive[rows]
-    persons = pd.DataFrame({
-        "key": key_by_row[rows][keep],
-        "name": idents["name"].to_numpy(object)[keep] if "name" in idents.columns else None,
-        "district": idents["district"].to_numpy(object)[keep] if "district" in idents.columns else None,
-    })  # fmt: skip
-    places = pd.DataFrame({
-        "key": pres["place_key"].to_numpy(object), "kind": pres["kind"].to_numpy(np.int8),
-        "name": pres["place_name"].to_numpy(object), "district": pres["place_district"].to_numpy(object),
-    })  # fmt: skip
-    return persons.dropna(subset=["key"]), places
+    n = int(keep.sum())
+
+    def col(name):
+        return idents[name].to_numpy(object)[keep] if name in idents.columns else np.full(n, None, object)
+
+    persons = object_frame(key=key_by_row[rows][keep], name=col("name"), district=col("district"))
+    places = object_frame(
+        key=pres["place_key"].to_numpy(object), kind=pres["kind"].to_numpy(np.int8),
+        name=pres["place_name"].to_numpy(object), district=pres["place_district"].to_numpy(object),
+    )  # fmt: skip
+    return _first_per_key(persons.dropna(subset=["key"])), _first_per_key(places)
 
 
 def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_min=None, store=None, progress=None):

@@ -13,6 +13,7 @@ Examples
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracer.errors import LoadError
@@ -32,6 +33,7 @@ __all__ = [
     "timestamp_field",
     "local_dates",
     "seat_flags",
+    "object_frame",
 ]
 
 DAY_S = 86400
@@ -49,7 +51,7 @@ class Table:
     """
 
     def __init__(self, frame, kind, path, mapping=None):
-        self.frame = frame.reset_index(drop=True)
+        self.frame = _one_chunk(frame.reset_index(drop=True))
         self.n = len(self.frame)
         self.kind = kind
         self.columns = {col: header for header, col in match_headers(self.frame.columns, kind, mapping).items()}
@@ -78,6 +80,22 @@ class Table:
         """Raw cells of a column; all-missing when the file lacks it."""
         got = self.get(name)
         return pd.Series([None] * self.n, dtype=object) if got is None else got
+
+
+def _one_chunk(frame):
+    """Arrow-backed string columns as single-chunk arrays.
+
+    ``read_csv`` returns chunked Arrow columns for large files, which
+    :func:`loaders.normalize.arrow_text` (``pc.replace_with_mask``) does not
+    accept; combining the chunks is a cheap copy of the buffers.
+    """
+    out = {}
+    for col in frame.columns:
+        arr = frame[col].array
+        chunked = getattr(arr, "_pa_array", None)
+        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > 1:
+            out[col] = pd.Series(pd.array(chunked.combine_chunks(), dtype=frame[col].dtype), index=frame.index)
+    return frame.assign(**out) if out else frame
 
 
 def texts(values):
@@ -112,10 +130,9 @@ def identity_fields(t, led):
     ph_given = ph_err != "missing-value"
     has_doc, has_phone = ~pd.isna(doc), ~pd.isna(ph)
     none = ~has_doc & ~has_phone
-    why = np.where(id_given & ~has_doc, "ID number: " + pd.Series(id_err).fillna("").to_numpy(str), "no ID number")
-    why = why + np.where(ph_given & ~has_phone, "; phone: bad-phone", np.where(has_phone, "", "; no phone"))
-    led.reject(none, "id_number" if t.has("id_number") else "phone", "no-identity",
-               "no valid ID number, passport or mobile number (" + why.astype(object) + ")")  # fmt: skip
+    if none.any():
+        led.reject(none, "id_number" if t.has("id_number") else "phone", "no-identity",
+                   _no_identity_messages(none, id_err, id_given, ph_given))  # fmt: skip
     led.warn_codes(ident.warning.to_numpy(object), "id_number", mask=has_doc)
     led.warn_codes(phone.warning.to_numpy(object), "phone", mask=has_phone)
     keyed_by_phone = id_given & ~has_doc & has_phone
@@ -124,7 +141,26 @@ def identity_fields(t, led):
                  f"id_number: {code}; the row is keyed by its mobile number")  # fmt: skip
     led.warn(has_doc & ph_given & ~has_phone, "phone", "bad-phone", "phone is not a mobile number; ignored")
     name = texts(normalize_name(t.cells("name")).values) if t.has("name") else np.full(t.n, None, object)
-    return pd.DataFrame({"doc": doc, "phone": ph, "id_error": np.where(keyed_by_phone, id_err, None), "name": name})
+    return object_frame(doc=doc, phone=ph, id_error=np.where(keyed_by_phone, id_err, None), name=name)
+
+
+def _no_identity_messages(none, id_err, id_given, ph_given):
+    """Per-row messages of ``no-identity`` rejects (built for those rows only)."""
+    out = np.full(len(none), None, dtype=object)
+    err = np.where(id_given[none], id_err[none], "").astype(object)
+    why = np.where(id_given[none], "ID number: " + err, "no ID number").astype(object)
+    why = why + np.where(ph_given[none], "; phone: bad-phone", "; no phone").astype(object)
+    out[none] = "no valid ID number, passport or mobile number (" + why + ")"
+    return out
+
+
+def object_frame(**columns):
+    """A DataFrame whose object-array columns stay object dtype (pandas 3
+    would otherwise infer its Arrow ``str`` dtype: a copy per column)."""
+    return pd.DataFrame({
+        k: pd.Series(v, dtype=object) if isinstance(v, np.ndarray) and v.dtype == object else v
+        for k, v in columns.items()
+    })  # fmt: skip
 
 
 def timestamp_field(t, led, name, tz, base_date=None, required=True):

@@ -82,7 +82,8 @@ def resolve(rows, known=None):
     phone = _col(rows, "phone", n)
     given = _col(rows, "key", n)
     has_doc, has_phone = ~pd.isna(doc), ~pd.isna(phone)
-    pairs = pd.DataFrame({"phone": phone[has_doc & has_phone], "doc": doc[has_doc & has_phone]})
+    both = has_doc & has_phone
+    pairs = pd.DataFrame({"phone": pd.Series(phone[both], dtype=object), "doc": pd.Series(doc[both], dtype=object)})
     if known is not None and len(known):
         pairs = pd.concat([pairs, known[["phone", "doc"]].astype(object)], ignore_index=True)
     pairs = pairs.drop_duplicates()
@@ -100,7 +101,10 @@ def resolve(rows, known=None):
     keys[has_given] = given[has_given]
     ambiguous = phone_only & (n_holders > 1) & ~has_given
     shared = has_doc & (n_holders > 1) & ~has_given
-    conflict = shared & ~pd.DataFrame({"p": phone, "d": doc}).duplicated().to_numpy()
+    conflict = np.zeros(n, dtype=bool)
+    if shared.any():
+        sub = pd.DataFrame({"p": pd.Series(phone[shared], dtype=object), "d": pd.Series(doc[shared], dtype=object)})
+        conflict[shared] = ~sub.duplicated().to_numpy()
     return Resolved(keys, ambiguous, conflict, _aliases(keys, doc, phone, has_given))
 
 
@@ -115,8 +119,17 @@ def _col(rows, name, n):
 def _aliases(keys, doc, phone, has_given):
     """Every document and phone seen, under the row's key."""
     ok = ~pd.isna(keys) & ~has_given
-    parts = []
-    for values in (doc, np.where(pd.isna(phone), None, PHONE_PREFIX + pd.Series(phone, dtype=object).fillna("").astype(str).to_numpy(object))):
-        m = ok & ~pd.isna(values)
-        parts.append(pd.DataFrame({"key": keys[m], "alias": values[m]}))
-    return pd.concat(parts, ignore_index=True).drop_duplicates().reset_index(drop=True)
+    # one row per distinct (key, doc, phone), found on integer codes (cheap)
+    combined = np.zeros(len(keys), dtype=np.int64)
+    for values in (keys, doc, phone):
+        code = pd.factorize(pd.Series(values, dtype=object))[0].astype(np.int64) + 1
+        combined = pd.factorize(combined * (code.max(initial=0) + 1) + code)[0].astype(np.int64)
+    rows = np.flatnonzero(ok)
+    first = np.zeros(len(keys), dtype=bool)
+    first[rows[np.unique(combined[rows], return_index=True)[1]]] = True
+    m_doc, m_phone = first & ~pd.isna(doc), first & ~pd.isna(phone)
+    frame = pd.DataFrame({
+        "key": pd.Series(np.concatenate([keys[m_doc], keys[m_phone]]), dtype=object),
+        "alias": pd.Series(np.concatenate([doc[m_doc], PHONE_PREFIX + phone[m_phone]]), dtype=object),
+    })  # fmt: skip
+    return frame.drop_duplicates().reset_index(drop=True)

@@ -44,6 +44,7 @@ from tracer.schema import FLAG_END_ESTIMATED, FLAG_SEAT_UNKNOWN, KIND_CODES
 
 from .fields import (
     identity_fields,
+    object_frame,
     interval_fields,
     normalize_code,
     seat_flags,
@@ -92,7 +93,7 @@ class Parsed(NamedTuple):
 
 def _presences(n, place_key, kind, start, end, section=None, row=None, col=None, flags=None, **extra):
     none = np.full(n, -1, np.int16)
-    frame = pd.DataFrame({
+    frame = object_frame(**{
         "pos": np.arange(n, dtype=np.int64),
         "place_key": place_key,
         "kind": np.full(n, KIND_CODES[kind], np.int8),
@@ -121,12 +122,26 @@ def _place(led, t, column, prefix):
     """Place keys ``prefix:<code>`` from a code column (rejects blanks)."""
     code = normalize_code(t.cells(column))
     led.reject(pd.isna(code), column, "unknown-place")
-    return np.where(pd.isna(code), None, prefix + pd.Series(code, dtype=object).fillna("").to_numpy(str).astype(object))
+    out = np.full(len(code), None, dtype=object)
+    ok = ~pd.isna(code)
+    out[ok] = prefix + code[ok]
+    return out
 
 
-def _name_of(t, column):
-    """Display names (places, districts): folded and trimmed, blank → None."""
-    return texts(_strip(t.cells(column)))
+def _name_of(t, column, keys=None):
+    """Display names (places, districts): folded and trimmed, blank → None.
+
+    With ``keys``, only each key's first row is read (the dictionary keeps
+    one name per place), which spares the string work on the other rows.
+    """
+    cells = pd.Series(t.cells(column)).reset_index(drop=True)
+    if keys is None:
+        return texts(_strip(cells))
+    codes = pd.factorize(pd.Series(keys, dtype=object))[0]
+    first = np.unique(codes, return_index=True)[1]
+    out = np.full(len(cells), None, dtype=object)
+    out[first] = texts(_strip(cells.iloc[first]))
+    return out
 
 
 def _strip(cells):
@@ -135,10 +150,12 @@ def _strip(cells):
 
 
 def _concat(*parts):
-    """Element-wise join of object arrays/strings; None parts count as ''."""
+    """Element-wise join of object arrays and strings; None counts as ''."""
     out = None
     for p in parts:
-        p = pd.Series(p, dtype=object).fillna("").astype(str) if not isinstance(p, str) else p
+        if not isinstance(p, str):
+            p = np.asarray(p, dtype=object)
+            p = np.where(pd.isna(p), "", p).astype(object)
         out = p if out is None else out + p
     return np.asarray(out, dtype=object)
 
@@ -218,7 +235,7 @@ def parse_venues(t, led, opts):
     flags = np.where(estimate, FLAG_END_ESTIMATED, 0).astype(np.uint8) | FLAG_SEAT_UNKNOWN
     pres = _presences(
         t.n, keys, "venue", start, np.where(estimate, start, end), flags=flags, open_end=estimate,
-        estimate=estimate, place_name=_name_of(t, "venue_name"), place_district=_name_of(t, "district"),
+        estimate=estimate, place_name=_name_of(t, "venue_name", keys), place_district=_name_of(t, "district", keys),
     )  # fmt: skip
     return _done(led, idents, pres)
 
@@ -242,7 +259,7 @@ def parse_checkpoints(t, led, opts):
     led.warn(~pd.isna(perr) & (perr != "missing-value"), "plate", "bad-plate", "plate is not a licence plate; no vehicle presence")
     led.warn_codes(plate.warning.to_numpy(object), "plate", mask=pd.isna(perr))
     ck = _presences(t.n, keys, "checkpoint", at - CHECKPOINT_HALF_S, at + CHECKPOINT_HALF_S,
-                    place_name=_name_of(t, "checkpoint_name"))  # fmt: skip
+                    place_name=_name_of(t, "checkpoint_name", keys))  # fmt: skip
     plates = texts(plate.values)
     vehicle = _presences(t.n, _concat("vehicle:", plates), "vehicle", at - VEHICLE_HALF_S, at + VEHICLE_HALF_S)
     return _done(led, idents, ck, vehicle[~pd.isna(plates)])

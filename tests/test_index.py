@@ -6,7 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from test_kernels import T0, canonical, presence_frames
+from naive import naive_copresences, naive_self_join
+from test_kernels import T0, canonical, kernel_copresences, kernel_self_join, presence_frames
 from tracer import StoreError, ValidationError
 from tracer.index import FRAME_COLUMNS, INDEX_ARRAYS, PresenceIndex, build_index
 from tracer.kernels import count_self_join, find_copresences
@@ -69,6 +70,28 @@ def test_person_postings(frame, codes):
     expected = [p for q in sorted(set(codes)) for p in sorted(np.flatnonzero(out.person == q),
                                                              key=lambda p: (out.start[p], p))]
     assert got.tolist() == expected
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(presence_frames(max_rows=120, n_places=2, n_persons=3), st.integers(0, 2**14 - 1),
+       st.integers(0, 2**14 - 1))
+def test_wide_code_spaces_and_long_runs(frame, place_low, person_low):
+    """Codes spread over 2**16 values take two grouping passes; few places
+    and persons make long runs, sorted by the radix path."""
+    frame = frame.assign(place=(frame.place * 2**14 + place_low).astype(np.int32),
+                         person=(frame.person * 2**14 + person_low).astype(np.int32))
+    index = build_index(frame)
+    out = index.to_frame()
+    assert sorted_rows(out) == sorted_rows(frame)
+    keys = list(zip(out.place, [bucket(d) for d in index.dur], out.start))
+    assert keys == sorted(keys)
+    for q in np.unique(frame.person):
+        pos = index.by_person[index.person_off[q]:index.person_off[q + 1]]
+        assert sorted(pos.tolist()) == np.flatnonzero(out.person == q).tolist()
+        assert (np.diff(index.start[pos]) >= 0).all()
+    src = [frame.place.to_numpy(), frame.start.to_numpy(), frame.end.to_numpy(), frame.person.to_numpy()]
+    assert kernel_copresences(index, src) == naive_copresences(frame, *src)
+    assert kernel_self_join(index, 1 << 22) == naive_self_join(frame)
 
 
 @settings(max_examples=30, deadline=None,

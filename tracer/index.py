@@ -29,7 +29,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -65,7 +65,8 @@ FRAME_COLUMNS = ["person", "place", "start", "end", "kind", "section", "row", "c
 #: Optional input columns and their value when absent.
 _DEFAULTS = {"kind": 0, "section": -1, "row": -1, "col": -1, "flags": 0}
 
-#: Bits of the per-place sort key kept for ``start - min(start of place)``.
+#: Starts must span less than 2**START_BITS seconds, so that the per-place
+#: sort key ``bucket * (span + 1) + (start - min start)`` fits in an int64.
 START_BITS = 58
 #: Places (or persons) with at most this many rows use an insertion sort,
 #: longer runs a radix sort with digits of at most RADIX_BITS bits.
@@ -137,21 +138,62 @@ def _durations_kernel(start, end):
 
 
 @njit(**JIT)
-def _scatter_pass(codes, rows, shift, digit_bits, out_codes, out_rows):
-    """One stable counting-sort pass on bits ``[shift, shift + digit_bits)``."""
+def _digit_cursors(codes, shift, digit_bits):
+    """Where each digit value's rows start in a stable counting-sort pass."""
     radix = 1 << digit_bits
     count = np.zeros(radix + 1, np.int64)
     for i in range(codes.size):
         count[((codes[i] >> shift) & (radix - 1)) + 1] += 1
     for d in range(radix):
         count[d + 1] += count[d]
+    return count
+
+
+@njit(**JIT)
+def _scatter_pass(codes, rows, shift, digit_bits, out_codes, out_rows):
+    """One stable counting-sort pass of packed rows on bits
+    ``[shift, shift + digit_bits)`` of the codes."""
+    cursor = _digit_cursors(codes, shift, digit_bits)
+    mask = (1 << digit_bits) - 1
     for i in range(codes.size):
-        d = (codes[i] >> shift) & (radix - 1)
-        j = count[d]
-        count[d] = j + 1
+        d = (codes[i] >> shift) & mask
+        j = cursor[d]
+        cursor[d] = j + 1
         out_codes[j] = codes[i]
         for c in range(rows.shape[1]):
             out_rows[j, c] = rows[i, c]
+
+
+@njit(**JIT)
+def _scatter_places_first(place, digit_bits, start, dur, person, section, row, col, flags,
+                          out_codes, out_rows):
+    """The first pass of the place grouping, packing each row on the way:
+    start, ``dur << 32 | person``, and section, row, col, flags in one int64."""
+    cursor = _digit_cursors(place, 0, digit_bits)
+    mask = (1 << digit_bits) - 1
+    for i in range(place.size):
+        d = place[i] & mask
+        j = cursor[d]
+        cursor[d] = j + 1
+        out_codes[j] = place[i]
+        out_rows[j, 0] = start[i]
+        out_rows[j, 1] = (np.int64(dur[i]) << 32) | np.int64(person[i])
+        out_rows[j, 2] = ((np.int64(section[i]) & 0xFFFF) | ((np.int64(row[i]) & 0xFFFF) << 16)
+                          | ((np.int64(col[i]) & 0xFFFF) << 32) | (np.int64(flags[i]) << 48))
+
+
+@njit(**JIT)
+def _scatter_persons_first(person, digit_bits, start, out_codes, out_rows):
+    """The first pass of the person grouping: rows of (position, start)."""
+    cursor = _digit_cursors(person, 0, digit_bits)
+    mask = (1 << digit_bits) - 1
+    for i in range(person.size):
+        d = person[i] & mask
+        j = cursor[d]
+        cursor[d] = j + 1
+        out_codes[j] = person[i]
+        out_rows[j, 0] = i
+        out_rows[j, 1] = start[i]
 
 
 @njit(**JIT)
@@ -166,30 +208,25 @@ def _run_offsets(sorted_codes, n_codes):
     return off
 
 
-def _group_rows(codes, n_codes, rows):
-    """Stable grouping of ``rows`` ((n, m) int64) by ``codes``: ``(offsets, rows)``."""
+def _group_rows(first_pass, codes, n_codes, n_columns, *columns):
+    """Stable grouping of rows by ``codes``: ``(offsets, packed rows)``.
+
+    ``first_pass`` (one of the ``_scatter_*_first`` kernels) scatters and
+    packs the ``columns``; later passes move packed rows.
+    """
     bits = max(int(n_codes - 1).bit_length(), 1)
     passes = -(-bits // GROUP_BITS)
     digit_bits = -(-bits // passes)
-    out_codes, out_rows = np.empty_like(codes), np.empty_like(rows)
-    for p in range(passes):
+    out_codes = np.empty(codes.size, np.int32)
+    out_rows = np.empty((codes.size, n_columns), np.int64)
+    first_pass(codes, digit_bits, *columns, out_codes, out_rows)
+    codes, rows = out_codes, out_rows
+    if passes > 1:
+        out_codes, out_rows = np.empty_like(codes), np.empty_like(rows)
+    for p in range(1, passes):
         _scatter_pass(codes, rows, p * digit_bits, digit_bits, out_codes, out_rows)
-        # the caller's codes may be read-only: never write back into them
-        spare_codes = np.empty_like(codes) if p == 0 and passes > 1 else codes
-        codes, out_codes, rows, out_rows = out_codes, spare_codes, out_rows, rows
+        codes, out_codes, rows, out_rows = out_codes, codes, out_rows, rows
     return _run_offsets(codes, n_codes), rows
-
-
-@njit(**JIT)
-def _pack_rows(start, dur, person, section, row, col, flags):
-    """``(n, 3)`` rows: start, ``dur << 32 | person``, packed seat and flags."""
-    rows = np.empty((start.size, 3), np.int64)
-    for i in range(start.size):
-        rows[i, 0] = start[i]
-        rows[i, 1] = (np.int64(dur[i]) << 32) | np.int64(person[i])
-        rows[i, 2] = ((np.int64(section[i]) & 0xFFFF) | ((np.int64(row[i]) & 0xFFFF) << 16)
-                      | ((np.int64(col[i]) & 0xFFFF) << 32) | (np.int64(flags[i]) << 48))
-    return rows
 
 
 @njit(**JIT)
@@ -221,16 +258,6 @@ def _unpack_columns(rows):
     else:
         _unpack_parallel(np.linspace(0, n, 9).astype(np.int64), rows, *out)
     return dict(zip(("start", "dur", "person", "section", "row", "col", "flags"), out))
-
-
-@njit(**JIT)
-def _person_rows(start):
-    """``(n, 2)`` rows: index position, start."""
-    rows = np.empty((start.size, 2), np.int64)
-    for i in range(start.size):
-        rows[i, 0] = i
-        rows[i, 1] = start[i]
-    return rows
 
 
 @njit(**JIT)
@@ -452,7 +479,7 @@ def _place_kinds(place, kind, n_places):
     return place_kind, -1
 
 
-@dataclass
+@dataclass(eq=False)
 class PresenceIndex:
     """Presences sorted by (place, duration bucket, start), as numpy arrays.
 
@@ -711,13 +738,13 @@ def build_index(presences, n_persons=None, n_places=None, version=0):
         p = int(cols["place"][bad])
         raise ValidationError(f"presences: row {bad}: place {p} has kinds {place_kind[p]} and {cols['kind'][bad]}",
                               hint="a place code has exactly one kind; check the place dictionary")
-    rows = _pack_rows(cols["start"], dur, *(cols[c] for c in ("person", "section", "row", "col", "flags")))
-    place_off, rows = _group_rows(cols["place"], n_places, rows)
+    place_off, rows = _group_rows(_scatter_places_first, cols["place"], n_places, 3, cols["start"], dur,
+                                  *(cols[c] for c in ("person", "section", "row", "col", "flags")))
     _sort_places(place_off, rows)
     arrays = _unpack_columns(rows)
     del rows
     seg_place, seg_lo, seg_maxdur, place_seg = _segments(place_off, arrays["dur"])
-    person_off, rows = _group_rows(arrays["person"], n_persons, _person_rows(arrays["start"]))
+    person_off, rows = _group_rows(_scatter_persons_first, arrays["person"], n_persons, 2, arrays["start"])
     by_person, start_by_person = rows[:, 0].astype(np.int32), np.ascontiguousarray(rows[:, 1])
     del rows
     _sort_persons(by_person, person_off, start_by_person)

@@ -163,7 +163,6 @@ def trace(
         store = FrameStore(store, tz=tz)
     linger_s = np.asarray(cfg.linger_s, dtype=np.int64) if linger else np.zeros(len(KINDS), np.int64)
     case_frame = prepare_cases(cases, cfg, tz, pre_onset_days)
-    index = store.index()
     case_codes = store.person_codes(case_frame["person"])
     sources = pd.DataFrame(
         {
@@ -181,6 +180,7 @@ def trace(
     for hop in range(1, int(hops) + 1):
         if progress:
             progress(hop - 1, int(hops))
+        index = _hop_index(store, sources, linger_s)
         events = find_events(index, sources, linger_s, cfg, hop)
         contacts = rank_contacts(events, min_risk)
         all_events.append(events)
@@ -216,10 +216,23 @@ def trace(
         window_start=from_epoch_s(case_frame["window_start_s"], tz),
         window_end=from_epoch_s(case_frame["window_end_s"], tz),
     )
-    return _finish(store, index, all_events, all_contacts, cases_out, params, tz)
+    return _finish(store, all_events, all_contacts, cases_out, params, tz)
 
 
-def _finish(store, index, all_events, all_contacts, cases, params, tz):
+def _hop_index(store, sources, linger_s):
+    """The presence index a hop needs.
+
+    A store that holds everything locally (DuckDB, a frame) returns its one
+    persisted index. A remote store (Neo4j) may implement
+    ``index_for_sources(sources, linger_s)`` to fetch only the sources'
+    presences in their windows and the presences at those places in those
+    windows, indexed with the store's codes.
+    """
+    narrow = getattr(store, "index_for_sources", None)
+    return narrow(sources, linger_s) if narrow else store.index()
+
+
+def _finish(store, all_events, all_contacts, cases, params, tz):
     """Turn code-level events and contacts into keyed, ranked frames."""
     contacts = pd.concat(all_contacts, ignore_index=True) if all_contacts else None
     events = pd.concat(all_events, ignore_index=True)

@@ -1,0 +1,207 @@
+"""Trace runs in Neo4j: write-back of results, and reading them again.
+
+A run becomes a ``(:TraceRun {id, created, params, events})`` node (params
+and events as JSON text), ``:Case`` labels (with ``onset``) on its A-class
+cases linked by ``(:TraceRun)-[:TRACED]->(:Case)``, and one
+``(source)-[:EXPOSED_TO {run, risk, hop, first_contact, overlap_s, events,
+rule, rank, source_case, places}]->(contact)`` edge per ranked contact, where
+``source`` is the direct source (``via`` for hop >= 2, else the case) and
+``places`` the place keys of the events behind the edge. One transaction
+per run; MERGE on the run id makes writing a run twice a no-op.
+
+Examples
+--------
+>>> _epoch_s(pd.Series(pd.to_datetime(["1970-01-01 00:01:00+00:00"]))).tolist()
+[60]
+"""
+
+import json
+import secrets
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+
+from tracer.errors import StoreError
+from tracer.schema import DEFAULT_TZ
+from tracer.timeutil import from_epoch_s
+
+from . import cypher
+
+__all__ = ["save_run", "run_frame", "load_run", "new_run_id"]
+
+_WRITE_ROWS = 10_000
+
+
+def new_run_id(now=None):
+    """``run-YYYYmmdd-HHMMSS-xxxx`` (UTC), as the embedded store names runs."""
+    now = now or datetime.now(timezone.utc)
+    return f"run-{now.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def save_run(store, run):
+    """Write ``run`` (a TraceResult or a SavedRun) into ``store``; return its id."""
+    params = dict(getattr(run, "params", None) or {})
+    tz = params.get("tz") or DEFAULT_TZ
+    run_id = str(getattr(run, "id", None) or new_run_id())
+    created = getattr(run, "created", None)
+    created_s = int(_epoch_s(pd.Series([created]))[0]) if created is not None else int(datetime.now(timezone.utc).timestamp())
+    contacts = pd.DataFrame(getattr(run, "contacts", None))
+    events = pd.DataFrame(getattr(run, "events", None))
+    rows = _exposure_rows(contacts, events)
+    cases = _case_rows(getattr(run, "cases", None), contacts)
+    params_json = json.dumps(params, default=_json_default, sort_keys=True)
+    events_json = json.dumps(_encode_frame(events, tz), default=_json_default)
+
+    def work(tx):
+        tx.run(cypher.load("merge_run"), id=run_id, created_s=created_s, params=params_json,
+               events=events_json).consume()
+        tx.run(cypher.load("mark_cases"), run=run_id, cases=cases).consume()
+        for lo in range(0, len(rows), _WRITE_ROWS):
+            tx.run(cypher.load("merge_exposures"), run=run_id, rows=rows[lo : lo + _WRITE_ROWS]).consume()
+
+    store.write(work, doing="writing trace run to")
+    return run_id
+
+
+def run_frame(store):
+    """``id, created, params`` of every run, oldest first (created: UTC, naive)."""
+    frame = store.frame("runs")
+    frame["created"] = pd.to_datetime([_native(t) for t in frame["created"]], utc=True).tz_convert(None)
+    return frame[["id", "created", "params"]]
+
+
+def load_run(store, run_id=None):
+    """The run ``run_id`` (latest if None) as a :class:`tracer.duck.SavedRun`."""
+    from tracer.duck import SavedRun
+
+    if run_id is None:
+        runs = run_frame(store)
+        if runs.empty:
+            raise StoreError(f"no trace runs in {store!r}", hint="run `tracer trace --neo4j-uri ...` first")
+        run_id = runs["id"].iat[-1]
+    frame = store.frame("run_exposures", run=str(run_id))
+    if frame.empty:
+        raise StoreError(f"no trace run {run_id!r} in {store!r}", hint="list the runs with Neo4jStore.runs()")
+    params = json.loads(frame["params"].iat[0] or "{}")
+    tz = params.get("tz") or DEFAULT_TZ
+    created = pd.Timestamp(_native(frame["created"].iat[0])).tz_convert(None)
+    events = _decode_frame(json.loads(frame["events_json"].iat[0] or "{}"), tz)
+    edges = frame[frame["rank"].notna()]
+    hop = edges["hop"].to_numpy(np.int64)
+    contacts = pd.DataFrame(
+        {
+            "rank": edges["rank"].to_numpy(np.int64),
+            "person": edges["person"].to_numpy(object),
+            "risk": edges["risk"].to_numpy(np.float64),
+            "rule": edges["rule"].to_numpy(object),
+            "hop": hop,
+            "source_case": edges["source_case"].to_numpy(object),
+            "first_contact": from_epoch_s(edges["first_contact_s"].to_numpy(np.int64), tz),
+            "overlap_min": edges["overlap_s"].to_numpy(np.float64) / 60.0,
+            "events": edges["events"].to_numpy(np.int64),
+            "via": np.where(hop > 1, edges["via"].to_numpy(object), None),
+        }
+    )
+    return SavedRun(id=str(run_id), created=created, params=params, contacts=contacts, events=events)
+
+
+# -- helpers ----------------------------------------------------------------
+def _exposure_rows(contacts, events):
+    """One parameter map per contact for merge_exposures.cypher."""
+    if contacts.empty:
+        return []
+    hop = contacts["hop"].to_numpy(np.int64)
+    via = contacts["via"].to_numpy(object) if "via" in contacts.columns else np.full(len(contacts), None, object)
+    source = np.where((hop > 1) & pd.notna(via), via, contacts["source_case"].to_numpy(object))
+    places = _evidence_places(events)
+    rows = []
+    cols = zip(contacts["person"].tolist(), source.tolist(), contacts["risk"].tolist(), hop.tolist(),
+               _epoch_s(contacts["first_contact"]).tolist(), contacts["overlap_min"].tolist(),
+               contacts["events"].tolist(), contacts["rule"].tolist(),
+               (contacts["rank"] if "rank" in contacts.columns else pd.Series(range(1, len(contacts) + 1))).tolist(),
+               contacts["source_case"].tolist())
+    for person, src, risk, h, first_s, overlap_min, n, rule, rank, case in cols:
+        rows.append({
+            "person": str(person), "source": str(src), "risk": float(risk), "hop": int(h),
+            "first_contact_s": int(first_s), "overlap_s": int(round(float(overlap_min) * 60)),
+            "events": int(n), "rule": None if pd.isna(rule) else str(rule), "rank": int(rank),
+            "source_case": str(case), "places": places.get((str(person), int(h), str(src)), []),
+        })
+    return rows
+
+
+def _evidence_places(events):
+    """``(contact, hop, direct source) -> sorted place keys`` from the events."""
+    if events.empty or not {"contact", "hop", "case", "place"} <= set(events.columns):
+        return {}
+    keyed = events[["contact", "hop", "case", "place"]].astype({"hop": np.int64}).drop_duplicates()
+    out = {}
+    for (contact, hop, case), group in keyed.groupby(["contact", "hop", "case"], sort=False):
+        out[(str(contact), int(hop), str(case))] = sorted(map(str, group["place"]))
+    return out
+
+
+def _case_rows(cases, contacts):
+    """mark_cases parameters: the run's cases (onset as epoch seconds)."""
+    if cases is not None and len(cases):
+        cases = pd.DataFrame(cases)
+        return [{"person": str(p), "onset_s": int(r), "asymptomatic": bool(a)}
+                for p, r, a in zip(cases["person"], cases["reference_s"], cases["asymptomatic"])]
+    if contacts.empty:
+        return []
+    roots = pd.unique(contacts["source_case"].astype(str))
+    return [{"person": p, "onset_s": None, "asymptomatic": None} for p in roots]
+
+
+def _epoch_s(values):
+    """Timestamps (tz-aware, or naive = UTC) → int64 UTC epoch seconds."""
+    stamps = pd.to_datetime(pd.Series(values).reset_index(drop=True), utc=True)
+    return ((stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+
+
+def _encode_frame(frame, tz):
+    """A frame as JSON-able columns; datetime columns as epoch seconds."""
+    out = {"columns": [], "data": {}}
+    for name in frame.columns:
+        col = frame[name]
+        if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col.dtype):
+            out["columns"].append([str(name), "datetime"])
+            out["data"][str(name)] = _epoch_s(col).tolist()
+        else:
+            out["columns"].append([str(name), str(col.dtype)])
+            out["data"][str(name)] = col.astype(object).where(col.notna(), None).tolist()
+    return out
+
+
+def _decode_frame(encoded, tz):
+    columns = encoded.get("columns", [])
+    data = {}
+    for name, dtype in columns:
+        values = encoded["data"][name]
+        if dtype == "datetime":
+            data[name] = from_epoch_s(np.asarray(values, dtype=np.int64), tz)
+            continue
+        series = pd.Series(values, dtype=object)
+        try:
+            series = series.astype(dtype)
+        except (TypeError, ValueError):
+            pass
+        data[name] = series
+    return pd.DataFrame(data)
+
+
+def _native(value):
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
