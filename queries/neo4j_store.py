@@ -332,7 +332,10 @@ class Neo4jStore:
                 "we": sources["window_end_s"].to_numpy(np.int64),
             }
         )
-        windows = [{"person": k, "start_s": int(a), "end_s": int(b)} for k, a, b in src.itertuples(index=False)]
+        # A presence that ended before the window opens still exposes others
+        # inside it through its linger padding: look back by the longest linger.
+        back_s = int(np.max(linger_s)) if len(linger_s) else 0
+        windows = [{"person": k, "start_s": int(a) - back_s, "end_s": int(b)} for k, a, b in src.itertuples(index=False)]
         own = self.frame("person_timeline", windows=windows) if windows else pd.DataFrame()
         if own.empty:
             return self._build(self._canonical(own))

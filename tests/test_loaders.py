@@ -316,7 +316,7 @@ junk = st.one_of(
 
 
 @pytest.mark.parametrize("kind", loaders.KINDS)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzzed_tables_always_balance(kind, data, tmp_path_factory):
     cols = [c.name for c in loaders.templates.template(kind)]
