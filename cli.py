@@ -10,8 +10,8 @@ import sys
 
 import click
 
-EXIT_ERROR = 1  # a TracerError: bad input, unknown case, store locked, ...
-SOURCE_KINDS = ("presences",)
+from loaders import KINDS as SOURCE_KINDS  # cheap: no pandas on the --help path
+
 FORMATS = ("table", "csv", "json", "parquet")
 
 
@@ -39,7 +39,8 @@ class Settings:
     def __init__(self, store, show_pii, quiet, tz):
         self.store_path = store
         self.show_pii = show_pii
-        self.quiet = quiet or not sys.stderr.isatty()
+        self.quiet = quiet or not sys.stderr.isatty()  # no progress bars
+        self.quiet_summary = quiet
         self.tz = tz
 
     def open_store(self, read_only=False):
@@ -48,8 +49,19 @@ class Settings:
         return open_store(self.store_path, read_only=read_only)
 
     def say(self, message):
-        """A summary line to stderr (data go to stdout)."""
-        click.echo(message, err=True)
+        """A summary line to stderr (data go to stdout), unless --quiet."""
+        if not self.quiet_summary:
+            click.echo(message, err=True)
+
+    def progress(self, label):
+        """A context manager yielding a ``progress(*stage, done, total)``
+        callback that draws a rich progress bar on stderr, or None when
+        stderr is not a terminal or with --quiet."""
+        import contextlib
+
+        if self.quiet:
+            return contextlib.nullcontext(None)
+        return _progress_bar(label)
 
 
 def output_options(func):
@@ -86,40 +98,49 @@ def main(ctx, store, show_pii, quiet, tz):
     ctx.obj = Settings(store, show_pii, quiet, tz)
 
 
-@main.command()
+def _load_help():
+    from loaders import KINDS, describe_template
+
+    lines = "\n".join(describe_template(k) for k in KINDS)
+    return (
+        "Load raw FILES of one source KIND into the store.\n\n"
+        "Every row is loaded, counted as a duplicate (already in this batch or the "
+        "store), or rejected with a reason: read = loaded + duplicates + rejected. "
+        "All FILES go into the store in one atomic batch; loading the same file "
+        "again adds nothing. CSV (UTF-8, UTF-8 with BOM, GB18030 detected), XLSX "
+        "or Parquet, with English or Chinese headers (* = required):\n\n\b\n" + lines
+    )
+
+
+@main.command(help=_load_help())
 @click.argument("kind", type=click.Choice(SOURCE_KINDS))
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--encoding", help="Override the detected encoding of CSV files (e.g. gb18030).")
-@click.option("--rejects", type=click.Path(dir_okay=False), help="Write rejected rows (with line, field, code) as CSV.")
+@click.option("--mapping", type=click.Path(dir_okay=False), help="JSON object or source,target CSV renaming headers.")
+@click.option("--dwell-min", type=click.FloatRange(0, min_open=True), help="Venue stay when no exit scan [60].")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Write rejected rows (file, line, field, code, raw) as CSV.")
+@click.option("--warnings", "warnings_file", type=click.Path(dir_okay=False), help="Write repaired-value warnings as CSV.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="Summary format.")
 @click.pass_obj
-def load(settings, kind, files, encoding, rejects, fmt):
-    """Load raw FILES of one source KIND into the store.
+def load(settings, kind, files, encoding, mapping, dwell_min, rejects, warnings_file, fmt):
+    import json
 
-    Every row is loaded, counted as a duplicate (already in this batch or the
-    store), or rejected with a reason: read = loaded + duplicates + rejected.
-    """
-    import pandas as pd
+    import loaders
 
-    from loaders.presences import load_presences
-
-    batches = []
-    for path in files:
-        batch, rej = load_presences(path, tz=settings.tz, encoding=encoding)
-        batches.append((path, batch, rej))
-    summary = []
-    with settings.open_store() as store:
-        for path, batch, rej in batches:
-            res = store.append(batch)
-            summary.append(
-                {"file": path, "read": len(batch) + len(rej), "loaded": res.loaded,
-                 "duplicates": res.duplicates, "rejected": len(rej),
-                 "by_code": rej["code"].value_counts().sort_index().to_dict()}
-            )  # fmt: skip
-    all_rejects = pd.concat([r for _, _, r in batches], ignore_index=True)
+    with settings.open_store() as store, settings.progress(f"load {kind}") as progress:
+        report = loaders.load_files(
+            store, kind, files, encoding=encoding, mapping=mapping, tz=settings.tz,
+            dwell_min=dwell_min, progress=progress,
+        )  # fmt: skip
     if rejects:
-        all_rejects.to_csv(rejects, index=False)
-    report_load(settings, summary, fmt)
+        report.rejects.to_csv(rejects, index=False)
+    if warnings_file:
+        report.warning_rows.to_csv(warnings_file, index=False)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        for line in report.summary_lines():
+            settings.say(line)
 
 
 @main.command()
@@ -209,6 +230,28 @@ def demo(settings, directory, people, days, seed, top):
     settings.say("Next: tracer --store " + store_path + " trace --cases " + cases_path + " --hops 2 --format csv")
 
 
+def _progress_bar(label):
+    import contextlib
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    @contextlib.contextmanager
+    def bar():
+        columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as prog:
+            task = prog.add_task(label, total=None)
+
+            def update(*args):
+                *stage, done, total = args
+                desc = f"{label}: {stage[0]}" if stage else label
+                prog.update(task, completed=done, total=total or None, description=desc)
+
+            yield update
+
+    return bar()
+
+
 def read_cases(settings, cases_file, case_keys, onsets):
     """The case list from ``--cases FILE`` or repeated ``--case/--onset``."""
     import pandas as pd
@@ -289,29 +332,6 @@ def _cell(value):
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M")
     return "" if value is None else str(value)
-
-
-def report_load(settings, summary, fmt):
-    """The load accounting: read = loaded + duplicates + rejected."""
-    import json
-
-    total = {k: sum(s[k] for s in summary) for k in ("read", "loaded", "duplicates", "rejected")}
-    by_code = {}
-    for s in summary:
-        for code, n in s["by_code"].items():
-            by_code[code] = by_code.get(code, 0) + int(n)
-    total["by_code"] = by_code
-    total["warnings"] = {}
-    if fmt == "json":
-        click.echo(json.dumps(total, ensure_ascii=False))
-        return
-    for s in summary:
-        settings.say(
-            f"{s['file']}: read {s['read']} = loaded {s['loaded']} + duplicates {s['duplicates']}"
-            f" + rejected {s['rejected']}"
-        )
-    for code, n in sorted(by_code.items()):
-        settings.say(f"  rejected {code}: {n}")
 
 
 if __name__ == "__main__":  # pragma: no cover

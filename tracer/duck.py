@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS run_events (run VARCHAR NOT NULL, run_pos BIGINT NOT 
 """
 
 _RUN_RESERVED = ("run", "run_pos")
+_KEY_CACHE_MIN = 2_000  # above this many codes, read a whole dictionary once
 #: SQL: the entry ``b`` already has a row in ``table``.
 _KNOWN = "(SELECT 1 FROM {table} t WHERE t.key = b.key)"
 #: Dictionary frames: int32 codes, text as pandas ``str`` (missing = NaN).
@@ -126,6 +127,7 @@ class DuckStore:
         self.path = Path(path)
         self.read_only = bool(read_only)
         self._index = None
+        self._key_cache = {}  # table -> (version, keys by code)
         self._con = _connect(self.path, self.read_only)
         try:
             self._prepare_schema()
@@ -445,6 +447,21 @@ class DuckStore:
 
     def _keys_of(self, table, codes):
         codes = np.asarray(codes, dtype=np.int64).ravel()
+        cached = self._key_cache.get(table)
+        if cached is not None and cached[0] != self.version:
+            cached = None
+        if cached is None and len(codes) > _KEY_CACHE_MIN:
+            # Many codes: read the whole dictionary once per store version
+            # (codes are dense) instead of joining every time.
+            keys = self._query(f"SELECT key FROM {table} ORDER BY code")["key"].to_numpy(dtype=object)
+            cached = self._key_cache[table] = (self.version, keys)
+        if cached is not None:
+            table_keys = cached[1]
+            bad = codes[(codes < 0) | (codes >= len(table_keys))]
+            if len(bad):
+                what = "person" if table == "persons" else "place"
+                raise UnknownPerson(f"{what} code(s) not in store {self.path}: {bad[:5].tolist()}")
+            return table_keys[codes]
         got = self._query(
             f"SELECT q.pos, t.key FROM _q_codes q JOIN {table} t ON t.code = q.code",
             frames={"_q_codes": pd.DataFrame({"code": codes, "pos": np.arange(len(codes))})},
