@@ -24,9 +24,14 @@ class TracerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TracerError as exc:
-            click.echo(f"Error: {exc.message}", err=True)
-            if exc.hint:
-                click.echo(f"Hint: {exc.hint}", err=True)
+            message, hint = exc.message, exc.hint or ""
+            if not getattr(ctx.obj, "show_pii", False):
+                from tracer.privacy import mask_message
+
+                message, hint = mask_message(message), mask_message(hint)
+            click.echo(f"Error: {message}", err=True)
+            if hint:
+                click.echo(f"Hint: {hint}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted; the store is unchanged by the unfinished step.", err=True)
@@ -230,6 +235,41 @@ def demo(settings, directory, people, days, seed, top):
     settings.say("Next: tracer --store " + store_path + " trace --cases " + cases_path + " --hops 2 --format csv")
 
 
+@main.command()
+@click.argument("case")
+@click.argument("contact")
+@click.option("--run", "run_id", help="A saved trace run id [the latest].")
+@output_options
+@click.pass_obj
+def explain(settings, case, contact, run_id, fmt, output):
+    """The evidence behind one CONTACT's risk from A-class CASE.
+
+    CASE and CONTACT are person keys as loaded, masked keys as printed (if
+    they match one person), or for the contact its rank as #N. Lists each
+    co-presence (place, kind, start, end, overlap, seat distance, p_event)
+    along the chain case -> ... -> contact, and the rule class.
+    """
+    from tracer.explain import explain as run_explain
+
+    with settings.open_store(read_only=True) as store:
+        run = store.load_run(run_id)
+    ex = run_explain(run, case, contact)
+    masked = mask_frame(settings, pd_frame({"key": ex.chain}), ("key",))["key"].tolist()
+    c = ex.contact
+    settings.say(
+        f"run {run.id}: contact {masked[-1]}: risk {c['risk']:.4g}, {c['rule']} contact, hop {int(c['hop'])},"
+        f" {int(c['events'])} event(s), {float(c['overlap_min']):.0f} min in all"
+    )
+    settings.say("chain: " + " -> ".join(masked))
+    emit(settings, ex.evidence, fmt, output, person_cols=("source", "contact"))
+
+
+def pd_frame(data):
+    import pandas as pd
+
+    return pd.DataFrame(data)
+
+
 def _progress_bar(label):
     import contextlib
 
@@ -315,10 +355,13 @@ def print_table(frame, output, limit):
     shown = frame.head(limit) if limit else frame
     table = Table(show_header=True, header_style="bold")
     for col in shown.columns:
-        table.add_column(str(col), justify="right" if shown[col].dtype.kind in "iuf" else "left")
+        numeric = shown[col].dtype.kind in "iuf"
+        table.add_column(str(col), justify="right" if numeric else "left", no_wrap=True)
     for row in shown.itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
-    console = Console(file=open(output, "w", encoding="utf-8") if output else None, width=200 if output else None)
+    # Piped or written to a file: wide enough that keys are never cut.
+    wide = bool(output) or not sys.stdout.isatty()
+    console = Console(file=open(output, "w", encoding="utf-8") if output else None, width=220 if wide else None)
     console.print(table)
     if limit and len(frame) > limit:
         click.echo(f"... {len(frame) - limit} more row(s); use --limit 0 or --format csv for all", err=True)

@@ -19,6 +19,8 @@ Examples
 ...     run_id = store.save_run(result)
 """
 
+from itertools import chain
+
 import numpy as np
 import pandas as pd
 
@@ -150,6 +152,12 @@ class Neo4jStore:
         keys, rows = self.run(name, **params)
         return pd.DataFrame(rows, columns=keys) if rows else pd.DataFrame({k: [] for k in keys})
 
+    def visits(self, name, **params):
+        """A per-place columnar read (``place_visitors``, ``all_presences``)
+        as one row per presence."""
+        keys, rows = self.run(name, **params)
+        return _explode(keys, rows)
+
     def write(self, work, doing="writing to"):
         """Run ``work(tx)`` in one managed (retried) write transaction."""
         with self._guard(doing):
@@ -269,9 +277,9 @@ class Neo4jStore:
         elif places is not None:
             keys = self.place_keys(places)
             windows = [{"place": k, "start_s": lo, "end_s": hi} for k in dict.fromkeys(keys.tolist())]
-            frame = self.frame("place_visitors", windows=windows)
+            frame = self.visits("place_visitors", windows=windows)
         else:
-            frame = self.frame("all_presences", start_s=start, end_s=end)
+            frame = self.visits("all_presences", start_s=start, end_s=end)
         out = self._canonical(frame)
         if persons is not None and places is not None:
             out = out[np.isin(out["place"].to_numpy(), np.asarray(places, dtype=np.int64))]
@@ -347,20 +355,22 @@ class Neo4jStore:
         keep = hi > lo
         at = pd.DataFrame({"place": spans["place"].to_numpy()[keep], "start_s": lo[keep], "end_s": hi[keep]})
         at = _merge_spans(at)
-        around = self.frame("place_visitors", windows=at.to_dict("records")) if len(at) else own.iloc[:0]
+        around = self.visits("place_visitors", windows=at.to_dict("records")) if len(at) else own.iloc[:0]
         both = pd.concat([own, around], ignore_index=True).drop_duplicates("record")
         return self._build(self._canonical(both))
 
     # -- trace runs -------------------------------------------------------
-    def save_run(self, run):
+    def save_run(self, run, events=False):
         """Write a run back: ``:Case`` labels with onset, a ``TraceRun`` node
         with its parameters, and one ``EXPOSED_TO`` edge per ranked contact.
 
         ``run`` is a :class:`tracer.tracing.TraceResult` or a saved run
         (``id``, ``created`` are kept when present). Returns the run id.
-        Writing the same run again changes nothing.
+        Writing the same run again changes nothing. ``events=True`` also
+        stores the evidence events (JSON on the TraceRun node) so that
+        :meth:`load_run` gives them back; otherwise it returns none.
         """
-        return save_run(self, run)
+        return save_run(self, run, events=events)
 
     def runs(self):
         """One row per saved run, oldest first: ``id, created, params`` (JSON)."""
@@ -376,6 +386,28 @@ class Neo4jStore:
 def _keys_and_values(result):
     keys = list(result.keys())
     return keys, result.values()
+
+
+_LIST_COLUMNS = {"person": object, "start_s": np.int64, "end_s": np.int64, "section": np.int16, "row": np.int16,
+                 "col": np.int16, "flags": np.uint8, "record": np.int64}
+
+
+def _explode(keys, rows):
+    """Rows of ``place, kind`` plus parallel lists → one row per presence."""
+    pos = {k: i for i, k in enumerate(keys)}
+    counts = np.fromiter((len(r[pos["person"]]) for r in rows), dtype=np.int64, count=len(rows))
+    out = {
+        "place": np.repeat(np.asarray([r[pos["place"]] for r in rows], dtype=object), counts),
+        "kind": np.repeat(np.asarray([r[pos["kind"]] for r in rows], dtype=object), counts),
+    }
+    total = int(counts.sum())
+    for name, dtype in _LIST_COLUMNS.items():
+        items = chain.from_iterable(r[pos[name]] for r in rows)
+        if dtype is object:
+            out[name] = np.fromiter(items, dtype=object, count=total)
+        else:
+            out[name] = np.fromiter(items, dtype=np.int64, count=total).astype(dtype)
+    return pd.DataFrame(out)
 
 
 def _write_chunk(tx, rows, records):

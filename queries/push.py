@@ -89,7 +89,7 @@ def push(duck_store, neo_store, batch_rows=20_000, progress=None, runs=True):
     n_runs = 0
     if runs:
         for run_id in duck_store.runs()["id"].tolist():
-            neo_store.save_run(duck_store.load_run(run_id))
+            neo_store.save_run(duck_store.load_run(run_id), events=True)
             n_runs += 1
     return PushResult(
         persons=len(persons),

@@ -39,19 +39,23 @@ def new_run_id(now=None):
     return f"run-{now.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def save_run(store, run):
-    """Write ``run`` (a TraceResult or a SavedRun) into ``store``; return its id."""
+def save_run(store, run, events=False):
+    """Write ``run`` (a TraceResult or a SavedRun) into ``store``; return its id.
+
+    ``events=True`` also keeps the evidence events (as JSON on the TraceRun
+    node, megabytes for big runs); the edges always carry their places.
+    """
     params = dict(getattr(run, "params", None) or {})
     tz = params.get("tz") or DEFAULT_TZ
     run_id = str(getattr(run, "id", None) or new_run_id())
     created = getattr(run, "created", None)
     created_s = int(_epoch_s(pd.Series([created]))[0]) if created is not None else int(datetime.now(timezone.utc).timestamp())
     contacts = pd.DataFrame(getattr(run, "contacts", None))
-    events = pd.DataFrame(getattr(run, "events", None))
-    rows = _exposure_rows(contacts, events)
+    evidence = pd.DataFrame(getattr(run, "events", None))
+    rows = _exposure_rows(contacts, evidence)
     cases = _case_rows(getattr(run, "cases", None), contacts)
     params_json = json.dumps(params, default=_json_default, sort_keys=True)
-    events_json = json.dumps(_encode_frame(events, tz), default=_json_default)
+    events_json = json.dumps(_encode_frame(evidence, tz), default=_json_default) if events else None
 
     def work(tx):
         tx.run(cypher.load("merge_run"), id=run_id, created_s=created_s, params=params_json,
@@ -87,6 +91,10 @@ def load_run(store, run_id=None):
     tz = params.get("tz") or DEFAULT_TZ
     created = pd.Timestamp(_native(frame["created"].iat[0])).tz_convert(None)
     events = _decode_frame(json.loads(frame["events_json"].iat[0] or "{}"), tz)
+    if not len(events.columns):
+        from tracer.tracing import EVENT_COLUMNS
+
+        events = pd.DataFrame({c: [] for c in EVENT_COLUMNS})
     edges = frame[frame["rank"].notna()]
     hop = edges["hop"].to_numpy(np.int64)
     contacts = pd.DataFrame(
@@ -135,11 +143,11 @@ def _evidence_places(events):
     """``(contact, hop, direct source) -> sorted place keys`` from the events."""
     if events.empty or not {"contact", "hop", "case", "place"} <= set(events.columns):
         return {}
-    keyed = events[["contact", "hop", "case", "place"]].astype({"hop": np.int64}).drop_duplicates()
-    out = {}
-    for (contact, hop, case), group in keyed.groupby(["contact", "hop", "case"], sort=False):
-        out[(str(contact), int(hop), str(case))] = sorted(map(str, group["place"]))
-    return out
+    keyed = pd.DataFrame({"contact": events["contact"].astype(str), "hop": events["hop"].astype(np.int64),
+                          "case": events["case"].astype(str), "place": events["place"].astype(str)})
+    keyed = keyed.drop_duplicates().sort_values(["contact", "hop", "case", "place"], kind="mergesort")
+    lists = keyed.groupby(["contact", "hop", "case"], sort=False)["place"].agg(list)
+    return dict(zip(lists.index.tolist(), lists.tolist()))
 
 
 def _case_rows(cases, contacts):

@@ -92,7 +92,7 @@ def test_user_errors_are_one_line_without_traceback(runner, store, tmp_path):
     assert res.exit_code == 1 and "empty" in res.output
     invoke(runner, store, "load", "presences", SMALL)
     res = runner.invoke(cli.main, ["--store", store, "trace", "--case", "110101199003070000", "--onset", "2020-02-02"])
-    assert res.exit_code == 1 and "110101199003070000" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 1 and "110101********0000" in res.output and "Traceback" not in res.output
     res = runner.invoke(cli.main, ["--store", store, "trace"])
     assert res.exit_code == 2 and "no cases" in res.output
     res = runner.invoke(cli.main, ["--store", store, "load", "spaceships", SMALL])
@@ -131,3 +131,34 @@ def test_installed_command_end_to_end(tmp_path):
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1)) and len(rows) == 4
+
+
+def test_explain_shows_the_evidence_of_a_saved_run(runner, store):
+    invoke(runner, store, "load", "presences", SMALL)
+    invoke(runner, store, "trace", "--case", CASE, "--onset", "2020-02-02")
+    res = invoke(runner, store, "explain", CASE, "phone:+8613812345678", "--format", "csv")
+    assert res.exit_code == 0, res.output
+    ev = pd.read_csv(io.StringIO(res.stdout))
+    assert ev["place"].tolist() == ["venue:V001"] and ev["kind"].tolist() == ["venue"]
+    # 09:30-10:00 together, plus the venue's linger padding after the case left.
+    assert ev["together_min"].tolist() == [30.0]
+    assert "chain: 110101********4514 -> phone:+86138****5678" in res.stderr
+    # A masked key as printed, and a rank, resolve to the same contact.
+    by_mask = invoke(runner, store, "explain", "110101********4514", "phone:+86138****5678", "--format", "csv")
+    assert by_mask.stdout == res.stdout
+    with DuckStore(store) as st:
+        run = st.load_run()
+    rank = int(run.contacts.set_index("person").loc["phone:+8613812345678", "rank"])
+    by_rank = invoke(runner, store, "explain", CASE, f"#{rank}", "--format", "csv")
+    assert by_rank.stdout == res.stdout
+
+
+def test_error_messages_mask_personal_data(runner, store):
+    invoke(runner, store, "load", "presences", SMALL)
+    res = runner.invoke(cli.main, ["--store", store, "trace", "--case", "110101199001011237", "--onset", "2020-02-02"])
+    assert res.exit_code == 1
+    assert "110101199001011237" not in res.output and "110101********1237" in res.output
+    shown = runner.invoke(
+        cli.main, ["--store", store, "--show-pii", "trace", "--case", "110101199001011237", "--onset", "2020-02-02"]
+    )
+    assert "110101199001011237" in shown.output

@@ -184,3 +184,21 @@ def test_rule_counts_time_together_not_linger_padding():
     ev = res.events.set_index("contact")
     assert ev.loc["b", "together_s"] == 0 and ev.loc["b", "overlap_s"] == 20 * 60
     assert ev.loc["c", "together_s"] == ev.loc["c", "overlap_s"] == 20 * 60
+
+
+def test_to_networkx_has_cases_contacts_places_and_exposures():
+    frame = pd.DataFrame(
+        {"person": ["a", "b", "b", "c"], "place": ["venue:1", "venue:1", "home:9", "home:9"], "kind": ["venue", "venue", "residence", "residence"],
+         "start": ["2020-02-01 10:00", "2020-02-01 10:00", "2020-02-03 10:00", "2020-02-03 10:00"],
+         "end": ["2020-02-01 12:00", "2020-02-01 12:00", "2020-02-04 10:00", "2020-02-04 10:00"]}
+    )  # fmt: skip
+    res = trace(frame, [{"person": "a", "onset": "2020-02-01"}], hops=2, linger=False)
+    g = res.to_networkx()
+    assert dict(g.nodes(data="type")) == {"a": "case", "b": "contact", "c": "contact", "venue:1": "place", "home:9": "place"}
+    exposures = {(u, v): d for u, v, d in g.edges(data=True) if d["type"] == "exposed_to"}
+    assert set(exposures) == {("a", "b"), ("b", "c")}
+    contacts = res.contacts.set_index("person")
+    assert exposures[("a", "b")]["risk"] == pytest.approx(contacts.loc["b", "risk"])
+    assert g.nodes["c"]["hop"] == 2
+    present = sorted((u, v) for u, v, d in g.edges(data=True) if d["type"] == "present")
+    assert present == [("a", "venue:1"), ("b", "home:9"), ("b", "venue:1"), ("c", "home:9")]

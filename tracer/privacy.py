@@ -23,10 +23,12 @@ anything else             first 1 + ``*`` + last 2, or    ``E******78``
 ``phone:+86138****5678``, ``passport:E******78``, ``530102********123X``.
 """
 
+import re
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["mask_name", "mask_id", "mask_phone", "mask_key", "mask_text"]
+__all__ = ["mask_name", "mask_id", "mask_phone", "mask_key", "mask_text", "mask_message"]
 
 _PHONE_PREFIX = "phone:+86"
 
@@ -125,3 +127,23 @@ def mask_key(values):
     phones = _PHONE_PREFIX + mask_phone(s.str.slice(len(_PHONE_PREFIX)))
     out = phones.where(is_phone, out)
     return out.where(s.notna())
+
+
+_MESSAGE_PATTERNS = (
+    (re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])"), r"\1********\2"),
+    (re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{6}(\d{3})(?![0-9A-Za-z])"), r"\1******\2"),
+    (re.compile(r"(?:(?<=\+86)|(?<=\+86 )|(?<!\d))(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),
+    (re.compile(r"(passport:[A-Za-z0-9])[A-Za-z0-9]+([A-Za-z0-9]{2})"), r"\1******\2"),
+)
+
+
+def mask_message(text):
+    """Mask ID numbers, phones and passports inside free text (error
+    messages, log lines) by pattern.
+
+    >>> mask_message("53010219800101123X and phone:+8613812345678 not found")
+    '530102********123X and phone:+86138****5678 not found'
+    """
+    for pattern, repl in _MESSAGE_PATTERNS:
+        text = pattern.sub(repl, text)
+    return text

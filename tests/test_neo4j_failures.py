@@ -1,0 +1,116 @@
+"""Clear failures: no server, wrong password, unknown database; and a push
+killed half way completes when run again, without duplicates."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from neo4j_fixtures import count, open_test_store, wipe
+
+from queries.neo4j_store import Neo4jStore
+from queries.push import push
+from tracer.duck import DuckStore
+from tracer.errors import Neo4jUnavailable
+from tracer.synth import generate_city
+from tracer.tracing import trace
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def test_no_server_is_a_clear_error_within_seconds():
+    t0 = time.perf_counter()
+    with pytest.raises(Neo4jUnavailable) as info:
+        Neo4jStore("bolt://127.0.0.1:7699", password="not-shown-anywhere")
+    assert time.perf_counter() - t0 < 10
+    text = str(info.value)
+    assert "bolt://127.0.0.1:7699" in text and "scripts/neo4j start" in text
+    assert "not-shown-anywhere" not in text
+
+
+def test_bad_uri_is_a_clear_error():
+    with pytest.raises(Neo4jUnavailable, match="not a Neo4j URI"):
+        Neo4jStore("http://127.0.0.1:7474")
+
+
+def test_wrong_password_is_a_clear_error():
+    # One attempt only: Neo4j locks the user after dbms.security.auth_max_failed_attempts (3).
+    store = open_test_store()
+    uri = store.settings.uri
+    store.close()
+    t0 = time.perf_counter()
+    with pytest.raises(Neo4jUnavailable) as info:
+        Neo4jStore(uri, password="wrong-password-1234")
+    assert time.perf_counter() - t0 < 10
+    text = str(info.value)
+    assert uri in text and "NEO4J_PASSWORD" in text and "wrong-password-1234" not in text
+
+
+def test_unknown_database_is_a_clear_error():
+    store = open_test_store()
+    uri = store.settings.uri
+    store.close()
+    with pytest.raises(Neo4jUnavailable, match="no database 'nosuchdb'"):
+        Neo4jStore(uri, database="nosuchdb")
+
+
+@pytest.fixture(scope="module")
+def city_store(tmp_path_factory):
+    city = generate_city(n_people=250, days=4, seed=4)
+    path = tmp_path_factory.mktemp("push") / "city.duckdb"
+    with DuckStore(path) as duck:
+        duck.append(city.batch)
+        duck.save_run(trace(duck, city.cases, hops=2))
+    return path, city
+
+
+def test_push_copies_everything_and_is_idempotent(city_store):
+    path, city = city_store
+    store = open_test_store()
+    try:
+        with DuckStore(path, read_only=True) as duck:
+            first = push(duck, store, batch_rows=3000)
+            n = len(duck.presences())
+            run = duck.load_run()
+            assert (first.presences_read, first.presences_loaded, first.runs) == (n, n, 1)
+            again = push(duck, store)
+            assert (again.presences_loaded, again.presences_present) == (0, n)
+            assert count(store, "()-[:VISITED]->()") == n
+            assert count(store, "(:Person)") == len(duck.persons())
+            assert count(store, "()-[:EXPOSED_TO]->()") == len(run.contacts)
+            back = store.load_run(run.id)
+            assert back.contacts["person"].tolist() == run.contacts["person"].tolist()
+            assert len(back.events) == len(run.events)
+    finally:
+        wipe(store)
+        store.close()
+
+
+def test_push_killed_half_way_completes_when_run_again(city_store):
+    path, _ = city_store
+    store = open_test_store()
+    try:
+        child = subprocess.Popen([sys.executable, os.path.join(HERE, "neo4j_push_child.py"), str(path)],
+                                 stdout=subprocess.PIPE, text=True)
+        total = None
+        for line in child.stdout:
+            words = line.split()
+            if words[0] == "progress" and 0 < int(words[1]) < int(words[2]) and int(words[1]) >= 1500:
+                total = int(words[2])
+                child.kill()
+                break
+        child.wait(timeout=30)
+        assert total is not None, "the child finished before it could be killed"
+        partial = count(store, "()-[:VISITED]->()")
+        assert 0 < partial < total
+        with DuckStore(path, read_only=True) as duck:
+            result = push(duck, store)
+        assert result.presences_loaded == total - partial
+        assert count(store, "()-[:VISITED]->()") == total
+        records, _, _ = store.driver.execute_query(
+            "MATCH ()-[v:VISITED]->() RETURN count(DISTINCT v.record) AS n")
+        assert records[0]["n"] == total
+    finally:
+        wipe(store)
+        store.close()

@@ -1,0 +1,134 @@
+"""The evidence behind one contact's risk.
+
+For a hop-1 contact: every co-presence with the case. For a hop >= 2
+contact: the chain from the A-class case through the intermediate contacts,
+with the co-presences of every link.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import UnknownPerson
+
+__all__ = ["explain", "Explanation", "resolve_person"]
+
+EVIDENCE_COLUMNS = [
+    "link", "source", "contact", "place", "kind", "start", "end",
+    "overlap_min", "together_min", "seat_distance", "rule", "p_event",
+]  # fmt: skip
+
+
+@dataclass
+class Explanation:
+    """What :func:`explain` returns.
+
+    Attributes
+    ----------
+    contact : the contact's row of the ranked list (a Series).
+    chain : person keys from the A-class case to the contact.
+    evidence : one row per co-presence along the chain
+        (:data:`EVIDENCE_COLUMNS`); ``link`` numbers the chain's links from 1.
+    """
+
+    contact: pd.Series
+    chain: list
+    evidence: pd.DataFrame
+
+
+def resolve_person(spec, keys, what="person", allow_rank=True):
+    """Find one key from ``spec``: an exact key, a rank ``#N`` (when ``keys``
+    is in rank order), or a masked key as printed (``530102********1234``)
+    that matches exactly one key.
+
+    >>> resolve_person("#2", ["a", "b"])
+    'b'
+    """
+    from .privacy import mask_key
+
+    keys = pd.Series(list(keys), dtype=object)
+    spec = str(spec).strip()
+    if spec in set(keys):
+        return spec
+    if allow_rank and spec.startswith("#") and spec[1:].isdigit():
+        n = int(spec[1:])
+        if 1 <= n <= len(keys):
+            return keys.iat[n - 1]
+        raise UnknownPerson(f"there is no {what} ranked {n} (the run lists {len(keys)})")
+    if "*" in spec:
+        hits = keys[(mask_key(keys) == spec).to_numpy()]
+        if len(hits) == 1:
+            return hits.iat[0]
+        if len(hits) > 1:
+            raise UnknownPerson(
+                f"the masked {what} {spec} matches {len(hits)} people",
+                hint="give the rank as #N, or the full key with --show-pii output",
+            )
+    raise UnknownPerson(f"{what} {spec!r} is not in this trace run", hint="check the key, or give the rank as #N")
+
+
+def explain(run, case, contact):
+    """Explain ``contact``'s risk with respect to the A-class ``case``.
+
+    ``run`` is a :class:`~tracer.tracing.TraceResult` or a saved run (both
+    have ``.contacts`` and ``.events``). ``case`` and ``contact`` are person
+    keys, ``#rank`` (contact) or masked keys as printed.
+
+    Examples
+    --------
+    >>> from tracer import trace
+    >>> frame = pd.DataFrame({"person": ["a", "b"], "place": ["venue:1"] * 2,
+    ...     "kind": "venue", "start": ["2020-02-01 10:00"] * 2, "end": ["2020-02-01 11:00"] * 2})
+    >>> ex = explain(trace(frame, [{"person": "a", "onset": "2020-02-02"}], linger=False), "a", "#1")
+    >>> ex.chain, ex.evidence[["link", "place", "overlap_min"]].to_dict("records")
+    (['a', 'b'], [{'link': 1, 'place': 'venue:1', 'overlap_min': 60.0}])
+    """
+    contacts = run.contacts.sort_values("rank")
+    person = resolve_person(contact, contacts["person"], "contact")
+    row = contacts.set_index("person").loc[person]
+    roots = set(contacts["source_case"]) | set(run.events.loc[run.events["hop"] == 1, "case"])
+    case_key = resolve_person(case, sorted(roots), "case", allow_rank=False)
+    if row["source_case"] != case_key and not _touches(run.events, case_key, person):
+        raise UnknownPerson(
+            f"{person} was not exposed by case {case_key} in this run",
+            hint=f"its source case is {row['source_case']}",
+        )
+    chain = _chain(contacts, person, case_key)
+    parts = []
+    for link, (src, dst) in enumerate(zip(chain[:-1], chain[1:]), start=1):
+        ev = run.events[(run.events["case"] == src) & (run.events["contact"] == dst)]
+        parts.append(ev.assign(link=link, source=src))
+    evidence = pd.concat(parts, ignore_index=True) if parts else run.events.iloc[:0]
+    evidence = evidence.assign(
+        overlap_min=evidence["overlap_s"] / 60.0,
+        together_min=evidence.get("together_s", evidence["overlap_s"]) / 60.0,
+    )
+    return Explanation(contact=row, chain=chain, evidence=evidence[EVIDENCE_COLUMNS].reset_index(drop=True))
+
+
+def _touches(events, case, person):
+    return bool(((events["case"] == case) & (events["contact"] == person)).any())
+
+
+def _chain(contacts, person, case):
+    """Follow ``via`` back from the contact to the case."""
+    by_person = contacts.set_index("person")
+    chain = [person]
+    current = person
+    for _ in range(len(by_person)):
+        row = by_person.loc[current]
+        hop = int(row["hop"])
+        if hop <= 1 or "via" not in by_person.columns or _missing(row["via"]):
+            break
+        current = row["via"]
+        chain.append(current)
+        if current not in by_person.index:
+            break
+    if chain[-1] != case:
+        chain.append(case)
+    return chain[::-1]
+
+
+def _missing(value):
+    return value is None or (isinstance(value, float) and np.isnan(value))
