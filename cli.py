@@ -158,11 +158,18 @@ def load(settings, kind, files, encoding, mapping, dwell_min, rejects, warnings_
     "--linger-min", type=click.FloatRange(0), help="Pad each case's stay by M minutes (default: per-kind model values; 0 = off)."
 )
 @click.option("--pre-onset-days", type=click.FloatRange(0), help="Infectious days before onset [model: 2].")
+@click.option(
+    "--window-days", type=click.FloatRange(0, min_open=True),
+    help="Infectious days after onset for a case with no isolation date [model: 10].",
+)  # fmt: skip
 @click.option("--limit", type=int, default=50, show_default=True, help="Rows shown in a table (0 = all).")
 @click.option("--save/--no-save", default=True, show_default=True, help="Save the run in the store for explain/report.")
 @output_options
 @click.pass_obj
-def trace(settings, cases_file, case_keys, onsets, hops, min_risk, linger_min, pre_onset_days, limit, save, fmt, output):
+def trace(
+    settings, cases_file, case_keys, onsets, hops, min_risk, linger_min, pre_onset_days, window_days, limit, save, fmt,
+    output,
+):
     """Rank the B-class contacts of A-class cases.
 
     Columns: rank, person, risk, rule, hop, source_case, first_contact,
@@ -178,6 +185,8 @@ def trace(settings, cases_file, case_keys, onsets, hops, min_risk, linger_min, p
     cfg = ModelConfig()
     if linger_min is not None:
         cfg = dataclasses.replace(cfg, linger_s=tuple(int(linger_min * 60) for _ in cfg.linger_s))
+    if window_days is not None:
+        cfg = dataclasses.replace(cfg, post_onset_days=float(window_days))
     with settings.open_store() as store:
         result = run(
             store, cases, hops=hops, min_risk=min_risk, linger=linger_min != 0,

@@ -1,0 +1,278 @@
+"""Loader throughput: messy venues and flights CSVs → a fresh DuckDB store.
+
+Generates realistic raw files with numpy (valid resident IDs with a few
+wrong check digits, lower-case ``x`` and full-width digits, phones with
+``+86`` and dashes, mixed time formats, venue scans without exit, ICAO
+flight numbers, ``023c`` seats, duplicated rows), then times the stages of
+:func:`loaders.load_files` and the whole call, and prints rows/s.
+
+Stages: ``read`` (:func:`loaders.io.read_table`), ``parse`` (template
+match + the kind's parser: normalise and validate every field),
+``prepare`` (read + parse + identity resolution + dwell + fingerprints,
+i.e. :func:`loaders.api.prepare`), ``append`` (``DuckStore.append`` of the
+prepared batch into a fresh store) and ``end to end`` (``load_files`` into
+a fresh store, the figure the bar is about).
+
+Usage::
+
+    python benchmarks/bench_load.py                  # 200k rows each, best of 3
+    python benchmarks/bench_load.py --rows 1000000 --kinds venues --repeat 1
+    python benchmarks/bench_load.py --profile venues # cProfile of one load_files
+
+Examples
+--------
+>>> frame = venues_frame(50, seed=1)
+>>> len(frame) >= 50 and "scan_time" in frame.columns
+True
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+__all__ = ["venues_frame", "flights_frame", "write_csv", "time_stages", "main"]
+
+_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+_CHECK = np.array(list("10X98765432"))
+_REGIONS = np.array(["110105", "310101", "440305", "530102", "530111", "510104"])
+_FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+T0 = np.datetime64("2020-01-10T00:00:00")
+
+
+def _people(rng, n):
+    """``id, phone, name`` of ``n`` people (valid 18-digit IDs)."""
+    birth = np.datetime64("1950-01-01") + rng.integers(0, 365 * 60, n).astype("timedelta64[D]")
+    body = np.char.add(np.char.add(rng.choice(_REGIONS, n), np.char.replace(np.datetime_as_string(birth), "-", "")),
+                       np.char.zfill(rng.integers(0, 1000, n).astype(str), 3))  # fmt: skip
+    digits = body.astype("S17").view(np.uint8).reshape(n, 17).astype(np.int64) - 48
+    ids = np.char.add(body, _CHECK[(digits @ _WEIGHTS) % 11])
+    phone = np.char.add("1", np.char.add(rng.integers(3, 10, n).astype(str),
+                                         np.char.zfill(rng.integers(0, 10**9, n).astype(str), 9)))  # fmt: skip
+    surnames, given = np.array(list("王李张刘陈杨黄赵吴周")), np.array(list("伟芳娜秀英敏静丽强磊军洋勇艳杰"))
+    name = np.char.add(rng.choice(surnames, n), rng.choice(given, n))
+    return ids.astype(object), phone.astype(object), name.astype(object)
+
+
+def _damage_ids(rng, ids):
+    ids = ids.copy()
+    n = len(ids)
+    r = rng.random(n)
+    bad = np.flatnonzero(r < 0.01)  # wrong check digit
+    ids[bad] = [s[:17] + ("0" if s[17] != "0" else "1") for s in ids[bad]]
+    low = np.flatnonzero((r >= 0.01) & (r < 0.015))
+    ids[low] = [s.replace("X", "x") for s in ids[low]]
+    wide = np.flatnonzero((r >= 0.015) & (r < 0.02))
+    ids[wide] = [s.translate(_FULLWIDTH) for s in ids[wide]]
+    ids[(r >= 0.02) & (r < 0.03)] = None  # phone only
+    return ids
+
+
+def _damage_phones(rng, phones):
+    phones = phones.copy()
+    r = rng.random(len(phones))
+    fmt = np.flatnonzero(r < 0.03)
+    phones[fmt] = ["+86 " + p[:3] + "-" + p[3:7] + "-" + p[7:] for p in phones[fmt]]
+    phones[(r >= 0.03) & (r < 0.035)] = "123"
+    return phones
+
+
+def _times(rng, seconds):
+    """Local time strings in mixed formats (90% ``YYYY-MM-DD HH:MM:SS``)."""
+    stamps = T0 + seconds.astype("timedelta64[s]")
+    iso = np.char.replace(np.datetime_as_string(stamps, unit="s"), "T", " ").astype(object)
+    r = rng.random(len(seconds))
+    slash = np.flatnonzero(r < 0.06)
+    iso[slash] = [f"{s[:4]}/{int(s[5:7])}/{int(s[8:10])} {int(s[11:13])}:{s[14:16]}" for s in iso[slash]]
+    chinese = np.flatnonzero((r >= 0.06) & (r < 0.08))
+    iso[chinese] = [f"{s[:4]}年{int(s[5:7])}月{int(s[8:10])}日 {int(s[11:13])}时{int(s[14:16])}分" for s in iso[chinese]]
+    compact = np.flatnonzero((r >= 0.08) & (r < 0.09))
+    iso[compact] = [s.replace("-", "").replace(" ", "").replace(":", "") for s in iso[compact]]
+    iso[(r >= 0.09) & (r < 0.092)] = "not a time"
+    return iso
+
+
+def _duplicate(rng, frame, rate=0.01):
+    extra = frame.iloc[rng.choice(len(frame), int(len(frame) * rate), replace=False)]
+    return pd.concat([frame, extra], ignore_index=True)
+
+
+def venues_frame(n_rows, seed=0, n_people=None, n_venues=None):
+    """A messy raw venues table of about ``n_rows`` rows (strings)."""
+    rng = np.random.default_rng(seed)
+    n = int(n_rows / 1.01)
+    ids, phones, names = _people(rng, n_people or max(n // 10, 10))
+    who = rng.integers(0, len(ids), n)
+    n_venues = n_venues or max(n // 50, 5)
+    venue = rng.integers(0, n_venues, n)
+    scan = rng.integers(0, 14 * 86400, n)
+    exit_s = scan + rng.integers(60, 3 * 3600, n)
+    exit_t = _times(rng, exit_s)
+    exit_t[rng.random(n) < 0.3] = None  # no exit scan
+    code = np.char.add("V530102S", np.char.zfill(venue.astype(str), 5)).astype(object)
+    lower = rng.random(n) < 0.02
+    code[lower] = np.char.lower(code[lower].astype(str)).astype(object)
+    frame = pd.DataFrame({
+        "name": names[who], "id_number": _damage_ids(rng, ids[who]), "phone": _damage_phones(rng, phones[who]),
+        "venue_code": code, "venue_name": np.char.add("场所", venue.astype(str)).astype(object),
+        "district": np.array(["五华区", "官渡区", "盘龙区"], dtype=object)[venue % 3],
+        "scan_time": _times(rng, scan), "exit_time": exit_t,
+    })  # fmt: skip
+    return _duplicate(rng, frame)
+
+
+_CARRIERS = np.array(["CA", "MU", "CZ", "HU", "3U", "MF"])
+_ICAO = {"CA": "CCA", "MU": "CES", "CZ": "CSN", "HU": "CHH", "3U": "CSC", "MF": "CXA"}
+
+
+def flights_frame(n_rows, seed=0, n_people=None, n_flights=None):
+    """A messy raw flights table of about ``n_rows`` rows (strings)."""
+    rng = np.random.default_rng(seed)
+    n = int(n_rows / 1.01)
+    ids, phones, names = _people(rng, n_people or max(n // 4, 10))
+    who = rng.integers(0, len(ids), n)
+    n_flights = n_flights or max(n // 150, 5)
+    flight = rng.integers(0, n_flights, n)
+    carrier = _CARRIERS[flight % len(_CARRIERS)]
+    number = (flight * 7 % 9000 + 100).astype(str)
+    fno = np.char.add(carrier, number).astype(object)
+    r = rng.random(n)
+    spaced = np.flatnonzero(r < 0.05)
+    fno[spaced] = [f"{c.lower()} {x}" for c, x in zip(carrier[spaced], number[spaced])]
+    icao = np.flatnonzero((r >= 0.05) & (r < 0.07))
+    fno[icao] = [_ICAO[c] + x for c, x in zip(carrier[icao], number[icao])]
+    day = flight % 14
+    dep_s = day * 86400 + 6 * 3600 + (flight * 600) % (14 * 3600)
+    arr_s = dep_s + 3600 + (flight * 300) % 10800
+    date = np.datetime_as_string(np.datetime64("2020-01-10") + day.astype("timedelta64[D]"), unit="D").astype(object)
+    clock = pd.to_datetime(dep_s, unit="s").strftime("%H:%M").to_numpy(object)
+    arr_clock = pd.to_datetime(arr_s, unit="s").strftime("%H:%M").to_numpy(object)
+    full = rng.random(n) < 0.3  # some exports give full timestamps
+    dep = np.where(full, _times(rng, dep_s), clock)
+    arr = np.where(full, _times(rng, arr_s), arr_clock)
+    seat = np.char.add(rng.integers(1, 40, n).astype(str), rng.choice(list("ABCDEFK"), n)).astype(object)
+    r = rng.random(n)
+    seat[r < 0.05] = np.char.add("0", seat[r < 0.05].astype(str)).astype(object)
+    seat[(r >= 0.05) & (r < 0.08)] = None
+    id_type = np.where(rng.random(n) < 0.5, "身份证", "居民身份证").astype(object)
+    frame = pd.DataFrame({
+        "name": names[who], "id_type": id_type, "id_number": _damage_ids(rng, ids[who]),
+        "phone": _damage_phones(rng, phones[who]), "flight_no": fno, "flight_date": date,
+        "dep_airport": np.array(["PEK", "KMG", "PVG", "CAN"], dtype=object)[flight % 4],
+        "arr_airport": np.array(["CTU", "SZX", "XIY", "KMG"], dtype=object)[flight % 4],
+        "dep_time": dep, "arr_time": arr, "seat": seat,
+    })  # fmt: skip
+    return _duplicate(rng, frame)
+
+
+FRAMES = {"venues": venues_frame, "flights": flights_frame}
+
+
+def write_csv(frame, path, encoding="utf-8"):
+    frame.to_csv(path, index=False, encoding=encoding)
+    return path
+
+
+def _best(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), out
+
+
+def time_stages(kind, path, repeat=3, workdir=None):
+    """``{stage: seconds}`` (best of ``repeat``) for one raw file."""
+    from loaders.api import load_files, prepare
+    from loaders.fields import Table
+    from loaders.io import read_table
+    from loaders.ledger import Ledger
+    from loaders.sources import PARSERS
+    from loaders.api import Options
+    from tracer.duck import DuckStore
+
+    workdir = workdir or tempfile.mkdtemp(prefix="bench-load-")
+    out = {}
+    out["read"], frame = _best(lambda: read_table(path), repeat)
+
+    def parse():
+        return PARSERS[kind](Table(frame, kind, path), Ledger(path, frame), Options())
+
+    out["parse"], _ = _best(parse, repeat)
+    out["prepare"], prepared = _best(lambda: prepare(kind, [path]), repeat)
+
+    def fresh(name):
+        p = os.path.join(workdir, name)
+        for q in (p, p + ".wal"):
+            if os.path.exists(q):
+                os.remove(q)
+        shutil.rmtree(p + ".index", ignore_errors=True)
+        return DuckStore(p)
+
+    def append():
+        with fresh("append.duckdb") as store:
+            return store.append(prepared.full_batch())
+
+    out["append"], _ = _best(append, repeat)
+
+    def end_to_end():
+        with fresh("e2e.duckdb") as store:
+            return load_files(store, kind, [path])
+
+    out["end to end"], report = _best(end_to_end, repeat)
+    return out, report
+
+
+def _profile(kind, path, top=35):
+    import cProfile
+    import pstats
+
+    from loaders.api import load_files
+    from tracer.duck import DuckStore
+
+    d = tempfile.mkdtemp(prefix="bench-load-")
+    with DuckStore(os.path.join(d, "p.duckdb")) as store:
+        prof = cProfile.Profile()
+        prof.enable()
+        load_files(store, kind, [path])
+        prof.disable()
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(top)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=200_000)
+    ap.add_argument("--kinds", default="venues,flights")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "tracer-bench-load"))
+    ap.add_argument("--profile", metavar="KIND", help="print a cProfile of one load_files of KIND and stop")
+    args = ap.parse_args(argv)
+    os.makedirs(args.workdir, exist_ok=True)
+    paths = {}
+    for kind in ([args.profile] if args.profile else args.kinds.split(",")):
+        paths[kind] = os.path.join(args.workdir, f"{kind}_{args.rows}.csv")
+        if not os.path.exists(paths[kind]):
+            write_csv(FRAMES[kind](args.rows, seed=1), paths[kind])
+    if args.profile:
+        _profile(args.profile, paths[args.profile])
+        return
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; best of {args.repeat}")
+    for kind, path in paths.items():
+        stages, report = time_stages(kind, path, args.repeat, args.workdir)
+        rows = report.read
+        print(f"{kind}: {rows:,} rows ({os.path.getsize(path) / 1e6:.1f} MB), loaded {report.loaded:,}, "
+              f"duplicates {report.duplicates:,}, rejected {report.rejected:,} {report.by_code}")  # fmt: skip
+        for stage, seconds in stages.items():
+            print(f"  {stage:<11} {seconds:7.3f} s  {rows / seconds:>12,.0f} rows/s")
+
+
+if __name__ == "__main__":
+    main()
