@@ -195,7 +195,7 @@ def trace(
         run_id = store.save_run(result) if save else None
     emit(settings, result.contacts[CONTACT_COLUMNS], fmt, output, limit=limit, person_cols=("person", "source_case"))
     settings.say(
-        f"{len(result.cases)} case(s), {len(result.contacts)} contact(s) from {len(result.events)} co-presence(s)"
+        f"{len(result.cases)} case(s), {len(result.contacts)} contact(s) from {result.n_events:,} co-presence(s)"
         + (f"; saved as run {run_id}" if run_id else "")
     )
 
@@ -238,7 +238,7 @@ def demo(settings, directory, people, days, seed, top):
         run_id = store.save_run(result)
     emit(settings, result.contacts[CONTACT_COLUMNS], "table", None, limit=top, person_cols=("person", "source_case"))
     settings.say(
-        f"{len(result.contacts):,} contact(s) from {len(result.events):,} co-presence(s); run {run_id};"
+        f"{len(result.contacts):,} contact(s) from {result.n_events:,} co-presence(s); run {run_id};"
         f" {time.perf_counter() - t0:.1f} s in all."
     )
     settings.say("Next: tracer --store " + store_path + " trace --cases " + cases_path + " --hops 2 --format csv")

@@ -54,12 +54,13 @@ def _ratio(fig):
 
 
 def _table(b):
-    rows = ["| section | engine | what | median ms | runs (ms) | peer / tracer |",
-            "| --- | --- | --- | ---: | --- | ---: |"]
+    rows = ["| section | engine | what | median ms | min ms | runs (ms) | peer / tracer |",
+            "| --- | --- | --- | ---: | ---: | --- | ---: |"]
     for f in b.figures:
         runs = ", ".join(f"{r * 1e3:,.0f}" for r in f["runs"]) if len(f["runs"]) > 1 else ""
         what = f["what"].replace("|", "\\|")
-        rows.append(f"| {f['section']} | {f['engine']} | {what} | {_ms(f['seconds'])} | {runs} | {_ratio(f)} |")
+        low = _ms(min(f["runs"])) if f["runs"] else "n/a"
+        rows.append(f"| {f['section']} | {f['engine']} | {what} | {_ms(f['seconds'])} | {low} | {runs} | {_ratio(f)} |")
     return rows
 
 

@@ -142,12 +142,13 @@ def _resolve(ledgers, offsets, idents, store):
 
 def _reject_kind_conflicts(ledgers, offsets, pres, store):
     """A place key has one kind: reject rows that give it another one."""
-    keys = pres["place_key"].to_numpy(object)
-    uniq, inv = np.unique(keys.astype(str), return_inverse=True)
-    stored = stored_place_kinds(store, uniq)
+    inv = pres["place_code"].to_numpy()
+    n_keys = int(inv.max(initial=-1)) + 1
+    first_row = np.zeros(n_keys, dtype=np.int64)
+    first_row[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
+    stored = stored_place_kinds(store, pres["place_key"].to_numpy(object)[first_row])
     kinds = pres["kind"].to_numpy(np.int64)
-    first = np.full(len(uniq), -1, dtype=np.int64)
-    first[inv[::-1]] = kinds[::-1]
+    first = kinds[first_row]
     expected = np.where(stored >= 0, stored, first)[inv]
     bad = kinds != expected
     if bad.any():
@@ -162,18 +163,38 @@ def _estimate_venue_ends(pres, dwell_min):
     venue = pres["kind"].to_numpy() == KIND_CODES["venue"]
     end = pres["end"].to_numpy(np.int64).copy()
     sub = pres[venue]
-    got = estimate_ends(sub["person_key"].to_numpy(object), sub["place_key"].to_numpy(object),
+    got = estimate_ends(sub["person_code"].to_numpy(), sub["place_code"].to_numpy(),
                         sub["start"].to_numpy(np.int64), sub["estimate"].to_numpy(bool),
                         dwell_seconds(sub["place_key"].to_numpy(object), dwell_min))  # fmt: skip
     end[venue] = np.where(sub["estimate"].to_numpy(bool), got, end[venue])
     return end
 
 
-def _first_per_key(frame):
-    """One row per ``key`` with the first non-missing value of each column."""
+def _first_per_key(frame, codes=None):
+    """One row per ``key`` (in order of first appearance) with the first
+    non-missing value of each column (``groupby(sort=False).first()`` on
+    integer codes; ``codes``, optional, are integer codes of the keys)."""
     if not len(frame):
         return frame
-    return frame.groupby("key", sort=False).first().reset_index()
+    keys = frame["key"].to_numpy(object)
+    codes = pd.factorize(keys if codes is None else np.asarray(codes))[0]
+    n_keys = int(codes.max(initial=-1)) + 1
+    key_row = np.zeros(n_keys, dtype=np.int64)
+    key_row[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    out = {"key": pd.Series(keys[key_row], dtype=object)}
+    uniq = key_row
+    for col in frame.columns.drop("key"):
+        values = frame[col].to_numpy()
+        rows = np.flatnonzero(~pd.isna(values))[::-1]
+        first = np.full(len(uniq), -1, dtype=np.int64)
+        first[codes[rows]] = rows
+        if values.dtype == object:
+            got = np.full(len(uniq), None, dtype=object)
+            got[first >= 0] = values[first[first >= 0]]
+            out[col] = pd.Series(got, dtype=object)
+        else:
+            out[col] = values[first]  # numeric columns have no missing values here
+    return pd.DataFrame(out)
 
 
 def _dictionaries(idents, key_by_row, rows, alive, pres):
@@ -188,7 +209,7 @@ def _dictionaries(idents, key_by_row, rows, alive, pres):
         key=pres["place_key"].to_numpy(object), kind=pres["kind"].to_numpy(np.int8),
         name=pres["place_name"].to_numpy(object), district=pres["place_district"].to_numpy(object),
     )  # fmt: skip
-    return _first_per_key(persons.dropna(subset=["key"])), _first_per_key(places)
+    return _first_per_key(persons.dropna(subset=["key"])), _first_per_key(places, pres["place_code"].to_numpy())
 
 
 def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_min=None, store=None, progress=None):
@@ -208,9 +229,12 @@ def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_mi
     pres["input_row"] = offsets[pres["file"].to_numpy()] + pres["pos"].to_numpy()
     pres["person_key"] = key_by_row[pres["input_row"].to_numpy()]
     pres = pres[~pd.isna(pres["person_key"].to_numpy())].reset_index(drop=True)
+    # integer codes of the keys: one hash pass each, reused below
+    pres["place_code"] = pd.factorize(pres["place_key"].to_numpy(object))[0]
     _reject_kind_conflicts(ledgers, offsets, pres, store)
     alive = _alive_rows(ledgers)
     pres = pres[alive[pres["input_row"].to_numpy()]].reset_index(drop=True)
+    pres["person_code"] = pd.factorize(pres["person_key"].to_numpy(object))[0]
     pres["end"] = _estimate_venue_ends(pres, dwell_min)
     open_end = pres["open_end"].to_numpy(bool)
     pres["record"] = fingerprint(pres["person_key"], pres["place_key"], pres["start"],

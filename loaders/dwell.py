@@ -60,6 +60,12 @@ def _check(minutes, what):
         raise LoadError(f"{what} must be a non-negative number of minutes, not {minutes!r}")
 
 
+def _codes(values):
+    """Codes in order of first appearance (integer codes stay numeric)."""
+    values = np.asarray(values)
+    return pd.factorize(values if values.dtype != object else pd.Series(values, dtype=object))[0]
+
+
 def estimate_ends(person, place, start, estimate, dwell_s):
     """Ends of the scans ``estimate`` selects; others keep ``start + dwell``
     semantics only where selected (the returned array is meaningful for the
@@ -67,8 +73,8 @@ def estimate_ends(person, place, start, estimate, dwell_s):
 
     Parameters
     ----------
-    person, place : object arrays of keys (one per scan, all venue scans of
-        the load, with or without exit).
+    person, place : arrays of keys or of integer codes of keys (one per
+        scan, all venue scans of the load, with or without exit).
     start : int64 scan times.
     estimate : bool mask of scans that need an end.
     dwell_s : int64 dwell time of each scan's venue.
@@ -77,8 +83,7 @@ def estimate_ends(person, place, start, estimate, dwell_s):
     start = np.asarray(start, dtype=np.int64)
     if not n:
         return start.copy()
-    p_codes = pd.factorize(pd.Series(person, dtype=object))[0]
-    v_codes = pd.factorize(pd.Series(place, dtype=object))[0]
+    p_codes, v_codes = _codes(person), _codes(place)
     order = np.lexsort((v_codes, start, p_codes))
     p, v, s = p_codes[order], v_codes[order], start[order]
     # runs of consecutive scans of one person at one venue

@@ -13,19 +13,20 @@ Examples
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracer.errors import LoadError
 from tracer.schema import FLAG_SEAT_UNKNOWN
 
 from .ids import normalize_identity, normalize_phone
-from .normalize import arrow_text, normalize_name
+from .normalize import arrow_text, distinct_rows, normalize_name, per_distinct
 from .templates import IDENTITY_COLUMNS, describe_template, match_headers, template
 from .timeparse import combine_date_time, parse_timestamp
 
 __all__ = [
     "Table",
+    "distinct_rows",
+    "per_distinct",
     "texts",
     "normalize_code",
     "identity_fields",
@@ -51,7 +52,7 @@ class Table:
     """
 
     def __init__(self, frame, kind, path, mapping=None):
-        self.frame = _one_chunk(frame.reset_index(drop=True))
+        self.frame = frame.reset_index(drop=True)
         self.n = len(self.frame)
         self.kind = kind
         self.columns = {col: header for header, col in match_headers(self.frame.columns, kind, mapping).items()}
@@ -82,22 +83,6 @@ class Table:
         return pd.Series([None] * self.n, dtype=object) if got is None else got
 
 
-def _one_chunk(frame):
-    """Arrow-backed string columns as single-chunk arrays.
-
-    ``read_csv`` returns chunked Arrow columns for large files, which
-    :func:`loaders.normalize.arrow_text` (``pc.replace_with_mask``) does not
-    accept; combining the chunks is a cheap copy of the buffers.
-    """
-    out = {}
-    for col in frame.columns:
-        arr = frame[col].array
-        chunked = getattr(arr, "_pa_array", None)
-        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > 1:
-            out[col] = pd.Series(pd.array(chunked.combine_chunks(), dtype=frame[col].dtype), index=frame.index)
-    return frame.assign(**out) if out else frame
-
-
 def texts(values):
     """A Series/array of strings with NA → object array with None."""
     out = np.array(pd.Series(values).astype(object), dtype=object, copy=True)
@@ -108,9 +93,13 @@ def texts(values):
 def normalize_code(cells):
     """Place codes (venue, checkpoint, grid, address, bus run): NFKC-folded,
     spaces removed, upper-cased; blank → None (object array)."""
-    arr, _ = arrow_text(pd.Series(cells).reset_index(drop=True))
+    cells = pd.Series(cells).reset_index(drop=True)
+    if not len(cells):
+        return np.zeros(0, dtype=object)
+    codes, first = distinct_rows(cells)
+    arr, _ = arrow_text(cells.iloc[first].reset_index(drop=True))
     arr = pc.utf8_upper(pc.replace_substring_regex(arr, r"\s+", ""))
-    return texts(pd.Series(arr.to_pandas(), dtype=object))
+    return texts(pd.Series(arr.to_pandas(), dtype=object))[codes]
 
 
 def identity_fields(t, led):
@@ -122,8 +111,8 @@ def identity_fields(t, led):
     field, the ID error of rows keyed by phone, ``bad-phone`` of rows keyed
     by a document.
     """
-    ident = normalize_identity(t.get("id_type"), t.cells("id_number"))
-    phone = normalize_phone(t.cells("phone"))
+    ident = per_distinct(normalize_identity, t.get("id_type"), t.cells("id_number"))
+    phone = per_distinct(normalize_phone, t.cells("phone"))
     doc, ph = texts(ident.values), texts(phone.values)
     id_err, ph_err = ident.error.to_numpy(object), phone.error.to_numpy(object)
     id_given = id_err != "missing-value"
@@ -140,7 +129,7 @@ def identity_fields(t, led):
         led.warn(keyed_by_phone & (id_err == code), "id_number", code,
                  f"id_number: {code}; the row is keyed by its mobile number")  # fmt: skip
     led.warn(has_doc & ph_given & ~has_phone, "phone", "bad-phone", "phone is not a mobile number; ignored")
-    name = texts(normalize_name(t.cells("name")).values) if t.has("name") else np.full(t.n, None, object)
+    name = texts(per_distinct(normalize_name, t.cells("name")).values) if t.has("name") else np.full(t.n, None, object)
     return object_frame(doc=doc, phone=ph, id_error=np.where(keyed_by_phone, id_err, None), name=name)
 
 
@@ -166,7 +155,7 @@ def object_frame(**columns):
 def timestamp_field(t, led, name, tz, base_date=None, required=True):
     """Parse one time column; reject its errors (or only the non-missing
     ones when not ``required``). Returns (int64 seconds, ok mask)."""
-    parsed = parse_timestamp(t.cells(name), tz=tz, base_date=base_date)
+    parsed = per_distinct(lambda c, b: parse_timestamp(c, tz=tz, base_date=b), t.cells(name), base_date)
     err = parsed.error.to_numpy(object)
     ok = pd.isna(err)
     led.reject_codes(err, name, mask=None if required else err != "missing-value")
@@ -181,7 +170,8 @@ def interval_fields(t, led, date_col, tz):
     else the local date of the departure.
     """
     names = {"date": date_col, "dep_time": "dep_time", "arr_time": "arr_time"}
-    iv = combine_date_time(t.get(date_col), t.cells("dep_time"), t.cells("arr_time"), tz=tz)
+    iv = per_distinct(lambda d, a, b: combine_date_time(d, a, b, tz=tz),
+                      t.get(date_col), t.cells("dep_time"), t.cells("arr_time"))  # fmt: skip
     err, field = iv.error.to_numpy(object), iv.field.to_numpy(object)
     bad = ~pd.isna(err)
     for f in pd.unique(field[bad]):
@@ -189,7 +179,7 @@ def interval_fields(t, led, date_col, tz):
     led.warn_codes(iv.warning.to_numpy(object), "arr_time", mask=~bad)
     start = iv.start.to_numpy(dtype=np.int64, na_value=0)
     end = iv.end.to_numpy(dtype=np.int64, na_value=0)
-    date = parse_timestamp(t.cells(date_col), tz=tz)
+    date = per_distinct(lambda c: parse_timestamp(c, tz=tz), t.cells(date_col))
     date_ok = pd.isna(date.error.to_numpy(object))
     day_s = np.where(date_ok, date.values.to_numpy(dtype=np.int64, na_value=0), start)
     return start, end, local_dates(day_s, tz)

@@ -82,30 +82,57 @@ def resolve(rows, known=None):
     phone = _col(rows, "phone", n)
     given = _col(rows, "key", n)
     has_doc, has_phone = ~pd.isna(doc), ~pd.isna(phone)
+    # integer codes (one hash pass per column); the store's known pairs share them
+    known_phone, known_doc = _known(known)
+    p_code, p_uniq = _codes(phone, known_phone)
+    d_code, d_uniq = _codes(doc, known_doc)
+    n_doc = max(len(d_uniq), 1)
     both = has_doc & has_phone
-    pairs = pd.DataFrame({"phone": pd.Series(phone[both], dtype=object), "doc": pd.Series(doc[both], dtype=object)})
-    if known is not None and len(known):
-        pairs = pd.concat([pairs, known[["phone", "doc"]].astype(object)], ignore_index=True)
-    pairs = pairs.drop_duplicates()
-    holders = pairs.groupby("phone", sort=False)["doc"].agg(["first", "size"])
-    phone_s = pd.Series(phone, dtype=object)
-    n_holders = phone_s.map(holders["size"]).fillna(0).to_numpy(np.int64)
-    the_holder = phone_s.map(holders["first"]).to_numpy(object)
+    pairs = p_code[:n][both] * n_doc + d_code[:n][both]
+    if len(known_phone):
+        pairs = np.concatenate([pairs, p_code[n:] * n_doc + d_code[n:]])
+    pairs = np.unique(pairs)
+    pair_phone, pair_doc = pairs // n_doc, pairs % n_doc
+    size = np.bincount(pair_phone, minlength=max(len(p_uniq), 1))
+    holder = np.full(max(len(p_uniq), 1), -1, dtype=np.int64)
+    holder[pair_phone] = pair_doc  # meaningful where the phone has one holder
+    rp = p_code[:n]
+    n_holders = np.where(has_phone, size[np.maximum(rp, 0)], 0)
     phone_only = ~has_doc & has_phone
     keys = np.where(has_doc, doc, None)
     resolved = phone_only & (n_holders == 1)
-    keys[resolved] = the_holder[resolved]
+    if resolved.any():
+        keys[resolved] = d_uniq[holder[rp[resolved]]]
     by_phone = phone_only & (n_holders != 1)
-    keys[by_phone] = PHONE_PREFIX + phone_s[by_phone].astype(str).to_numpy(object)
+    if by_phone.any():
+        keys[by_phone] = _phone_keys(p_uniq)[rp[by_phone]]
     has_given = ~pd.isna(given)
     keys[has_given] = given[has_given]
     ambiguous = phone_only & (n_holders > 1) & ~has_given
     shared = has_doc & (n_holders > 1) & ~has_given
     conflict = np.zeros(n, dtype=bool)
     if shared.any():
-        sub = pd.DataFrame({"p": pd.Series(phone[shared], dtype=object), "d": pd.Series(doc[shared], dtype=object)})
-        conflict[shared] = ~sub.duplicated().to_numpy()
-    return Resolved(keys, ambiguous, conflict, _aliases(keys, doc, phone, has_given))
+        conflict[shared] = ~pd.Series(rp[shared] * n_doc + d_code[:n][shared]).duplicated().to_numpy()
+    # key codes of the rows that are not given: documents, then phones
+    key_code = np.where(has_doc, d_code[:n], np.where(resolved, holder[np.maximum(rp, 0)], n_doc + rp))
+    return Resolved(keys, ambiguous, conflict, _aliases(keys, doc, phone, has_given, key_code, d_code[:n], rp))
+
+
+def _known(known):
+    if known is None or not len(known):
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=object)
+    return known["phone"].to_numpy(object), known["doc"].to_numpy(object)
+
+
+def _codes(values, extra):
+    """Factorize ``values`` followed by ``extra`` (-1 for missing)."""
+    both = np.concatenate([values, extra]) if len(extra) else values
+    codes, uniq = pd.factorize(pd.Series(both, dtype=object))
+    return codes.astype(np.int64), np.asarray(uniq, dtype=object)
+
+
+def _phone_keys(uniq_phones):
+    return np.asarray(PHONE_PREFIX + pd.Series(uniq_phones, dtype=object).astype(str), dtype=object)
 
 
 def _col(rows, name, n):
@@ -116,20 +143,28 @@ def _col(rows, name, n):
     return out
 
 
-def _aliases(keys, doc, phone, has_given):
+def _aliases(keys, doc, phone, has_given, key_code, doc_code, phone_code):
     """Every document and phone seen, under the row's key."""
     ok = ~pd.isna(keys) & ~has_given
     # one row per distinct (key, doc, phone), found on integer codes (cheap)
     combined = np.zeros(len(keys), dtype=np.int64)
-    for values in (keys, doc, phone):
-        code = pd.factorize(pd.Series(values, dtype=object))[0].astype(np.int64) + 1
+    for code in (key_code, doc_code, phone_code):
+        code = np.asarray(code, dtype=np.int64) + 1
         combined = pd.factorize(combined * (code.max(initial=0) + 1) + code)[0].astype(np.int64)
     rows = np.flatnonzero(ok)
     first = np.zeros(len(keys), dtype=bool)
     first[rows[np.unique(combined[rows], return_index=True)[1]]] = True
-    m_doc, m_phone = first & ~pd.isna(doc), first & ~pd.isna(phone)
-    frame = pd.DataFrame({
-        "key": pd.Series(np.concatenate([keys[m_doc], keys[m_phone]]), dtype=object),
-        "alias": pd.Series(np.concatenate([doc[m_doc], PHONE_PREFIX + phone[m_phone]]), dtype=object),
-    })  # fmt: skip
-    return frame.drop_duplicates().reset_index(drop=True)
+    m_doc, m_phone = np.flatnonzero(first & ~pd.isna(doc)), np.flatnonzero(first & ~pd.isna(phone))
+    # (key, alias) pairs, documents first, deduplicated on codes; strings for the survivors only
+    n_doc = int(np.max(doc_code, initial=-1)) + 2
+    k = np.asarray(key_code, dtype=np.int64)
+    alias_code = np.concatenate([np.asarray(doc_code)[m_doc], n_doc + np.asarray(phone_code)[m_phone]])
+    key_part = np.concatenate([k[m_doc], k[m_phone]])
+    pair = pd.factorize(key_part)[0].astype(np.int64) * (int(alias_code.max(initial=0)) + 1) + alias_code
+    keep = ~pd.Series(pair).duplicated().to_numpy()
+    rows = np.concatenate([m_doc, m_phone])[keep]
+    is_doc = (np.arange(len(pair)) < len(m_doc))[keep]
+    alias = np.empty(len(rows), dtype=object)
+    alias[is_doc] = doc[rows[is_doc]]
+    alias[~is_doc] = PHONE_PREFIX + phone[rows[~is_doc]]
+    return pd.DataFrame({"key": pd.Series(keys[rows], dtype=object), "alias": pd.Series(alias, dtype=object)})

@@ -29,6 +29,7 @@ from .normalize import (
     finish,
     byte_lengths,
     byte_matrix,
+    distinct_rows,
     from_fixed_width,
     mask_of,
     matches,
@@ -184,9 +185,11 @@ def _declared(id_type, n):
     """(declared passport, declared resident ID) masks from an id_type column."""
     if id_type is None:
         return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    arr, _ = arrow_text(id_type, strip_float_zero=True)
+    # a handful of distinct types: match those, then spread
+    codes, first = distinct_rows(id_type)
+    arr, _ = arrow_text(as_series(id_type).iloc[first].reset_index(drop=True), strip_float_zero=True)
     arr = pc.utf8_lower(pc.replace_substring_regex(arr, r"\s+", " "))
-    return matches(arr, _PASSPORT_TYPES), matches(arr, _RESIDENT_TYPES)
+    return matches(arr, _PASSPORT_TYPES)[codes], matches(arr, _RESIDENT_TYPES)[codes]
 
 
 def normalize_identity(id_type, id_number, today=None):

@@ -2,8 +2,18 @@
 
 Every cell comes back as a string (or missing), so that the loaders see
 exactly what was in the file and can keep raw cells in rejects.
+
+CSV files are read by Arrow's multi-threaded reader straight into Arrow
+string columns (pandas ``str`` dtype, missing cells NaN); the ``line``
+column is the true file line where each record starts, counted on the
+bytes (quoted cells may hold line breaks). Files Arrow's reader does not
+take as they are (ragged rows, whitespace-only lines, blank or repeated
+headers, quotes inside unquoted cells) are read by pandas' reader, with
+line numbers from Python's :mod:`csv` module.
 """
 
+import csv
+import io
 import json
 import os
 
@@ -12,16 +22,41 @@ import pandas as pd
 
 from tracer.errors import LoadError
 
-__all__ = ["read_table", "detect_encoding", "make_rejects", "REJECT_COLUMNS"]
+__all__ = ["read_table", "detect_encoding", "make_rejects", "raw_records", "record_lines", "REJECT_COLUMNS"]
 
 REJECT_COLUMNS = ["file", "line", "field", "code", "message", "raw"]
 _ENCODINGS = ("utf-8-sig", "gb18030")
+_BOM = b"\xef\xbb\xbf"
+_UTF8 = {"utf8", "utf-8", "utf-8-sig", "utf8-sig", "u8"}
+
+
+class _Irregular(Exception):
+    """The fast CSV path cannot read this file exactly as pandas would."""
+
+
+def _is_utf8(data: bytes):
+    """True when ``data`` is valid UTF-8 (Arrow's SIMD validation, no copy)."""
+    import pyarrow as pa
+
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    blob = pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        blob.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def detect_encoding(data: bytes):
     """Return the encoding that decodes ``data``: UTF-8 (with or without
-    BOM) first, then GB18030 (a superset of GBK and GB2312)."""
-    for enc in _ENCODINGS:
+    BOM) first, then GB18030 (a superset of GBK and GB2312).
+
+    >>> detect_encoding("姓名".encode("gb18030")), detect_encoding(b"name")
+    ('gb18030', 'utf-8-sig')
+    """
+    if _is_utf8(data):
+        return "utf-8-sig"
+    for enc in _ENCODINGS[1:]:
         try:
             data.decode(enc)
             return enc
@@ -33,9 +68,10 @@ def detect_encoding(data: bytes):
 def read_table(path, encoding=None):
     """Read a raw table into a DataFrame of strings.
 
-    ``line`` (1-based file line of each row, header = line 1) is added as a
-    column for CSV and XLSX. Raises :class:`~tracer.errors.LoadError` with
-    the path and what to do for a missing, empty or undecodable file.
+    ``line`` (1-based file line where each row starts, header = line 1 when
+    the file has no leading blank lines) is added as a column for CSV and
+    XLSX. Raises :class:`~tracer.errors.LoadError` with the path and what
+    to do for a missing, empty or undecodable file.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -56,21 +92,129 @@ def read_table(path, encoding=None):
     return frame
 
 
-def _read_csv(path, encoding):
-    with open(path, "rb") as fh:
-        data = fh.read()
+def _utf8_bytes(path, data, encoding):
+    """The file's bytes as UTF-8 without BOM (decoding only when needed)."""
     enc = encoding or detect_encoding(data)
     if enc is None:
         raise LoadError(
             f"{path}: cannot decode as UTF-8 or GB18030",
             hint="pass --encoding with the file's encoding",
         )
+    if encoding is None and enc == "utf-8-sig":  # validated by detect_encoding
+        return data[3:] if data.startswith(_BOM) else data
     try:
         text = data.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
         raise LoadError(f"{path}: cannot decode with encoding {enc!r}: {exc}") from None
-    import io
+    return text.encode("utf-8")
 
+
+def _read_csv(path, encoding):
+    with open(path, "rb") as fh:
+        data = fh.read()
+    data = _utf8_bytes(path, data, encoding)
+    try:
+        frame = _arrow_csv(data)
+    except _Irregular:
+        frame = _pandas_csv(path, data)
+    return frame
+
+
+def _header(data):
+    """Header cells of a CSV (first non-blank record), by the csv module."""
+    head = data[: 1 << 16].decode("utf-8", errors="replace")
+    for record in csv.reader(io.StringIO(head, newline="")):
+        if record:
+            return record
+    raise _Irregular
+
+
+def _arrow_csv(data):
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    names = _header(data)
+    if len(names) < 2 or len(set(names)) < len(names) or any(not n.strip() for n in names):
+        raise _Irregular  # pandas renames blank/repeated headers; one column: blank-line rules differ
+    quoted = b'"' in data
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(data),
+            parse_options=pcsv.ParseOptions(newlines_in_values=quoted),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.large_string() for n in names}, null_values=[""],
+                strings_can_be_null=True, quoted_strings_can_be_null=True,
+            ),  # fmt: skip
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        raise _Irregular from None
+    if table.column_names != names or any(t != pa.large_string() for t in table.schema.types):
+        raise _Irregular
+    lines = record_lines(data)
+    if lines is None or len(lines) != table.num_rows:
+        raise _Irregular
+    table = table.combine_chunks()
+    frame = table.to_pandas()
+    frame.columns = [str(c).strip() for c in names]
+    frame.insert(0, "line", lines)
+    return frame
+
+
+def record_lines(data: bytes):
+    """File line (1-based) where each data record of a CSV starts.
+
+    Line breaks are ``\\n``, ``\\r\\n`` and ``\\r``; breaks inside quoted
+    cells do not end a record; empty lines are skipped (not records); the
+    first record is the header. Returns None when the file has a quote
+    inside an unquoted cell (then only a full CSV parser knows).
+
+    >>> record_lines(b'a,b\\n\\n"x\\ny",1\\n2,3\\n').tolist()
+    [3, 5]
+    """
+    if b"\r" not in data and b'"' not in data and b"\n\n" not in data and not data.startswith(b"\n"):
+        n = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        return np.arange(2, n + 1, dtype=np.int64)
+    u8 = np.frombuffer(data, dtype=np.uint8)
+    nl = u8 == 10
+    cr = u8 == 13
+    if cr.any():
+        nl |= cr & np.append(u8[1:] != 10, True)  # a lone \r is a break; \r\n counts once (at \n)
+    breaks = np.flatnonzero(nl)
+    quotes = np.flatnonzero(u8 == 34)
+    if len(quotes):
+        if not _regular_quotes(u8, quotes):
+            return None
+        breaks = breaks[np.searchsorted(quotes, breaks) % 2 == 0]
+        all_breaks = np.flatnonzero(nl)
+    else:
+        all_breaks = breaks
+    # record k spans (starts[k], ends[k]); ends exclude the break (\r\n: from \r)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [len(u8)]])
+    crlf = (ends > 0) & (ends < len(u8))
+    crlf[crlf] = (u8[ends[crlf]] == 10) & (u8[ends[crlf] - 1] == 13)
+    ends = ends - crlf
+    keep = ends > starts
+    starts = starts[keep]
+    lines = 1 + np.searchsorted(all_breaks, starts)  # breaks before the record's start
+    return lines[1:].astype(np.int64)
+
+
+def _regular_quotes(u8, quotes):
+    """Every quote opens a cell, closes it, or is half of an escaped ``""``."""
+    seps = np.array([44, 10, 13], dtype=np.uint8)
+    opening = np.arange(len(quotes)) % 2 == 0
+    prev = np.where(quotes > 0, u8[np.maximum(quotes - 1, 0)], 10)
+    nxt = np.where(quotes + 1 < len(u8), u8[np.minimum(quotes + 1, len(u8) - 1)], 10)
+    escaped_second = opening & (prev == 34)
+    escaped_first = ~opening & (nxt == 34)
+    ok_open = ~opening | escaped_second | np.isin(prev, seps)
+    ok_close = opening | escaped_first | np.isin(nxt, seps)
+    return bool((ok_open & ok_close).all())
+
+
+def _pandas_csv(path, data):
+    text = data.decode("utf-8")
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
     except pd.errors.EmptyDataError:
@@ -79,16 +223,23 @@ def _read_csv(path, encoding):
         raise LoadError(f"{path}: not a well-formed CSV file: {exc}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.replace({"": None})
-    # File lines: header is line 1; blank lines are skipped by the parser,
-    # so count them from the text to keep line numbers true.
-    frame.insert(0, "line", _data_lines(text)[: len(frame)])
+    frame.insert(0, "line", _csv_module_lines(text, len(frame)))
     return frame
 
 
-def _data_lines(text):
-    lines = text.splitlines()
-    numbers = [i + 1 for i, line in enumerate(lines) if line.strip()]
-    return np.asarray(numbers[1:], dtype=np.int64)
+def _csv_module_lines(text, n):
+    """Start lines of the data records by Python's csv parser (the slow,
+    exact path for files the fast path declines)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    lines, before = [], 0
+    for record in reader:
+        if record and not (len(record) == 1 and not record[0].strip()):
+            lines.append(before + 1)
+        before = reader.line_num
+    lines = np.asarray(lines[1:], dtype=np.int64)
+    if len(lines) < n:  # the two parsers disagree: keep what we know
+        lines = np.concatenate([lines, np.arange(n - len(lines)) + (lines[-1] + 1 if len(lines) else 2)])
+    return lines[:n]
 
 
 def _read_xlsx(path):
@@ -111,12 +262,19 @@ def _read_parquet(path):
     return frame
 
 
+def raw_records(frame):
+    """The raw cells of each row of ``frame`` (without ``line``) as JSON
+    objects under the file's headers; missing cells are ``null``."""
+    raw_cols = [c for c in frame.columns if c != "line"]
+    cells = frame[raw_cols].astype(object)
+    cells = cells.where(cells.notna(), None)
+    return [json.dumps(r, ensure_ascii=False, default=str) for r in cells.to_dict("records")]
+
+
 def make_rejects(file, frame, mask, field, code, message):
     """Rejects for the rows of ``frame`` selected by ``mask``, one per row,
     keeping the raw cells as JSON."""
     rows = frame[mask]
-    raw_cols = [c for c in frame.columns if c != "line"]
-    raw = [json.dumps(r, ensure_ascii=False, default=str) for r in rows[raw_cols].to_dict("records")]
     return pd.DataFrame(
         {
             "file": os.fspath(file),
@@ -124,7 +282,7 @@ def make_rejects(file, frame, mask, field, code, message):
             "field": field,
             "code": code,
             "message": message if isinstance(message, str) else np.asarray(message)[np.asarray(mask)],
-            "raw": raw,
+            "raw": raw_records(rows),
         },
         columns=REJECT_COLUMNS,
     )

@@ -16,13 +16,12 @@ Examples
 [[3, 'missing-value']]
 """
 
-import json
 import os
 
 import numpy as np
 import pandas as pd
 
-from .io import REJECT_COLUMNS
+from .io import REJECT_COLUMNS, raw_records
 
 __all__ = ["Ledger", "MESSAGES", "message_for", "empty_rejects"]
 
@@ -138,9 +137,7 @@ class Ledger:
     # -- output ---------------------------------------------------------
     def _rows(self, positions, field, code, message):
         frame = self.frame.iloc[positions]
-        raw_cols = [c for c in frame.columns if c != "line"]
-        records = frame[raw_cols].to_dict("records")
-        raw = [json.dumps(r, ensure_ascii=False, default=str) for r in records]
+        raw = raw_records(frame)
         return pd.DataFrame(
             {
                 "file": self.path,

@@ -53,6 +53,8 @@ __all__ = [
     "ERROR_CODES",
     "WARNING_CODES",
     "normalize_name",
+    "distinct_rows",
+    "per_distinct",
     # re-exported lazily from the sibling modules (see module docstring)
     "normalize_id_number",
     "normalize_identity",
@@ -154,6 +156,10 @@ def arrow_text(cells, strip_float_zero=False):
     if s.dtype != "str":
         s = s.astype("str")
     arr = pa.array(s, type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        # large files come in chunks; the kernels below (replace_with_mask)
+        # need one array: combining copies the buffers once
+        arr = arr.combine_chunks()
     fold = np.zeros(len(arr), dtype=bool)
     non_ascii = pc.invert(pc.string_is_ascii(arr))
     if pc.any(non_ascii).as_py():
@@ -280,6 +286,105 @@ def to_ints(arr, missing=-1):
 def str_series(arr, index, name=None):
     """Arrow string array → pandas ``str`` Series on ``index``."""
     return pd.Series(pd.array(arr, dtype="str"), index=index, name=name)
+
+
+# ---------------------------------------------------------------- distinct rows
+
+
+def distinct_rows(*columns):
+    """(codes, first) of the distinct rows of aligned columns (None = absent).
+
+    ``codes[i]`` numbers row ``i``'s combination of cells (missing cells
+    count as one value) and ``first[k]`` is the first row of combination
+    ``k``. Arrow-backed columns are hashed by Arrow (no Python objects).
+
+    >>> codes, first = distinct_rows(pd.Series(["a", "b", "a", None]), pd.Series(["x", "y", "x", "x"]))
+    >>> codes.tolist(), first.tolist()
+    ([0, 1, 0, 2], [0, 1, 3])
+    """
+    return _distinct_rows(columns, limit=None)
+
+
+def _distinct_rows(columns, limit):
+    """:func:`distinct_rows`, or None as soon as a column alone has more
+    than ``limit`` distinct values."""
+    combined = None
+    for col in columns:
+        if col is None:
+            continue
+        codes, uniq = pd.factorize(pd.Series(col), use_na_sentinel=True)
+        if limit is not None and len(uniq) > limit:
+            return None
+        codes = codes.astype(np.int64) + 1  # missing → 0
+        if combined is None:
+            combined = codes
+        else:
+            combined = pd.factorize(combined * (len(uniq) + 1) + codes)[0].astype(np.int64)
+    if combined is None:
+        raise ValueError("distinct_rows needs at least one column")
+    codes, uniq = pd.factorize(combined)
+    if limit is not None and len(uniq) > limit:
+        return None
+    first = np.empty(len(uniq), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return codes, first
+
+
+def per_distinct(fn, *columns, max_ratio=0.6):
+    """``fn(*columns)`` computed once per distinct row of ``columns``.
+
+    ``fn`` must treat rows independently and return a NamedTuple of Series
+    (:class:`loaders.normalize.Normalized`, seats, intervals) aligned with
+    its input; the result is spread back to every row (same index as the
+    first column). IDs, phones, names, codes and travel dates repeat a lot,
+    so the string work runs on a fraction of the rows. When more than
+    ``max_ratio`` of the rows are distinct, ``fn`` runs on all rows.
+
+    >>> from loaders.ids import normalize_phone
+    >>> per_distinct(normalize_phone, pd.Series(["+86 13812345678", "x", "+86 13812345678"])).values.tolist()
+    ['13812345678', nan, '13812345678']
+    """
+    cols = [None if c is None else pd.Series(c) for c in columns]
+    present = [c for c in cols if c is not None]
+    index = present[0].index
+    n = len(index)
+    if n < 64 or _mostly_distinct(cols, n, max_ratio):
+        return fn(*cols)
+    got = _distinct_rows(cols, limit=max_ratio * n)
+    if got is None:
+        return fn(*cols)
+    codes, first = got
+    subs = [None if c is None else c.iloc[first].reset_index(drop=True) for c in cols]
+    result = fn(*subs)
+    return type(result)(*[_spread(field, codes, index) for field in result])
+
+
+def _mostly_distinct(cols, n, max_ratio, sample=4096):
+    """Guess from a random sample whether more than ``max_ratio`` of the rows
+    are distinct (then factorizing all rows would be wasted work): ``m``
+    draws from ``d`` distinct values repeat about ``m**2 / (2 d)`` times."""
+    if n <= 4 * sample:
+        return False
+    rows = np.random.default_rng(0).choice(n, sample, replace=False)
+    codes, first = _distinct_rows([None if c is None else c.iloc[rows] for c in cols], limit=None)
+    repeats = sample - len(first)
+    return sample * sample / (2 * max(repeats, 1)) > max_ratio * n
+
+
+def _spread(field, codes, index):
+    if not isinstance(field, pd.Series):
+        return np.asarray(field)[codes]
+    if pd.api.types.is_string_dtype(field.dtype) and field.dtype != object:
+        # Python strings for the distinct values only; rows share them
+        return pd.Series(_objects(field)[codes], index=index, name=field.name, dtype=object)
+    return pd.Series(field.array.take(codes), index=index, name=field.name)
+
+
+def _objects(values):
+    """A Series of strings with NA → object array with None."""
+    out = np.array(pd.Series(values).astype(object), dtype=object, copy=True)
+    out[pd.isna(out)] = None
+    return out
 
 
 # ---------------------------------------------------------------- codes

@@ -45,6 +45,7 @@ from tracer.schema import FLAG_END_ESTIMATED, FLAG_SEAT_UNKNOWN, KIND_CODES
 from .fields import (
     identity_fields,
     object_frame,
+    per_distinct,
     interval_fields,
     normalize_code,
     seat_flags,
@@ -128,20 +129,26 @@ def _place(led, t, column, prefix):
     return out
 
 
-def _name_of(t, column, keys=None):
+def _name_of(t, column, keys=None, first=None):
     """Display names (places, districts): folded and trimmed, blank → None.
 
-    With ``keys``, only each key's first row is read (the dictionary keeps
-    one name per place), which spares the string work on the other rows.
+    With ``keys`` (or ``first``, the rows :func:`_first_rows` gives for
+    them), only each key's first row is read (the dictionary keeps one name
+    per place), which spares the string work on the other rows.
     """
     cells = pd.Series(t.cells(column)).reset_index(drop=True)
-    if keys is None:
+    if keys is None and first is None:
         return texts(_strip(cells))
-    codes = pd.factorize(pd.Series(keys, dtype=object))[0]
-    first = np.unique(codes, return_index=True)[1]
+    first = _first_rows(keys) if first is None else first
     out = np.full(len(cells), None, dtype=object)
     out[first] = texts(_strip(cells.iloc[first]))
     return out
+
+
+def _first_rows(keys):
+    """Row of each distinct key's first appearance."""
+    codes = pd.factorize(pd.Series(keys, dtype=object))[0]
+    return np.unique(codes, return_index=True)[1]
 
 
 def _strip(cells):
@@ -162,11 +169,11 @@ def _concat(*parts):
 
 def parse_flights(t, led, opts):
     idents = identity_fields(t, led)
-    fno = normalize_flight_no(t.cells("flight_no"))
+    fno = per_distinct(normalize_flight_no, t.cells("flight_no"))
     led.reject_codes(fno.error.to_numpy(object), "flight_no")
     led.warn_codes(fno.warning.to_numpy(object), "flight_no")
     start, end, date = interval_fields(t, led, "flight_date", opts.tz)
-    section, row, col, flags = seat_flags(led, parse_flight_seat(t.cells("seat")), "seat")
+    section, row, col, flags = seat_flags(led, per_distinct(parse_flight_seat, t.cells("seat")), "seat")
     number = texts(fno.values)
     route = _concat(_strip(t.cells("dep_airport")), "-", _strip(t.cells("arr_airport")))
     name = np.where(route == "-", number, _concat(number, " ", route))
@@ -177,11 +184,11 @@ def parse_flights(t, led, opts):
 
 def parse_trains(t, led, opts):
     idents = identity_fields(t, led)
-    tno = normalize_train_no(t.cells("train_no"))
+    tno = per_distinct(normalize_train_no, t.cells("train_no"))
     led.reject_codes(tno.error.to_numpy(object), "train_no")
     led.warn_codes(tno.warning.to_numpy(object), "train_no")
     start, end, date = interval_fields(t, led, "travel_date", opts.tz)
-    seat = parse_train_seat(t.cells("seat"), t.get("carriage"))
+    seat = per_distinct(parse_train_seat, t.cells("seat"), t.get("carriage"))
     section, row, col, flags = seat_flags(led, seat, "seat")
     number = texts(tno.values)
     keys = _concat("train:", number, ":", date)
@@ -219,7 +226,7 @@ def parse_buses(t, led, opts):
     run = normalize_code(t.cells("bus_no"))
     led.reject(pd.isna(run), "bus_no", "unknown-place")
     start, end, date = interval_fields(t, led, "travel_date", opts.tz)
-    section, row, col, flags = seat_flags(led, parse_bus_seat(t.cells("seat")), "seat")
+    section, row, col, flags = seat_flags(led, per_distinct(parse_bus_seat, t.cells("seat")), "seat")
     keys = _concat("bus:", run, ":", date)
     pres = _presences(t.n, keys, "bus", start, end, section, row, col, flags, place_name=run)
     return _done(led, idents, pres)
@@ -233,9 +240,11 @@ def parse_venues(t, led, opts):
     led.reject(has_exit & (end < start), "exit_time", "end-before-start")
     estimate = ~has_exit
     flags = np.where(estimate, FLAG_END_ESTIMATED, 0).astype(np.uint8) | FLAG_SEAT_UNKNOWN
+    first = _first_rows(keys)
     pres = _presences(
         t.n, keys, "venue", start, np.where(estimate, start, end), flags=flags, open_end=estimate,
-        estimate=estimate, place_name=_name_of(t, "venue_name", keys), place_district=_name_of(t, "district", keys),
+        estimate=estimate, place_name=_name_of(t, "venue_name", first=first),
+        place_district=_name_of(t, "district", first=first),
     )  # fmt: skip
     return _done(led, idents, pres)
 
@@ -243,7 +252,7 @@ def parse_venues(t, led, opts):
 def _optional_time(t, led, name, tz, base=None):
     """An optional time: missing → not given; unreadable → warning
     ``bad-exit-time`` (treated as not given). Returns (seconds, given)."""
-    parsed = parse_timestamp(t.cells(name), tz=tz, base_date=base)
+    parsed = per_distinct(lambda c, b: parse_timestamp(c, tz=tz, base_date=b), t.cells(name), base)
     err = parsed.error.to_numpy(object)
     ok = pd.isna(err)
     led.warn(~ok & (err != "missing-value"), name, "bad-exit-time")
@@ -254,7 +263,7 @@ def parse_checkpoints(t, led, opts):
     idents = identity_fields(t, led)
     keys = _place(led, t, "checkpoint_id", "checkpoint:")
     at, _ = timestamp_field(t, led, "pass_time", opts.tz)
-    plate = normalize_plate(t.cells("plate"))
+    plate = per_distinct(normalize_plate, t.cells("plate"))
     perr = plate.error.to_numpy(object)
     led.warn(~pd.isna(perr) & (perr != "missing-value"), "plate", "bad-plate", "plate is not a licence plate; no vehicle presence")
     led.warn_codes(plate.warning.to_numpy(object), "plate", mask=pd.isna(perr))

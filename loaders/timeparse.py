@@ -355,11 +355,14 @@ def _result(seconds, errors, warnings, index, name):
 
 
 def _parse(cells, tz, base_days):
-    """Parse cells; returns (Normalized, time_only mask)."""
+    """Parse cells; returns (Normalized, time_only mask). ``base_days`` is
+    an array, or a callable ``(time_only mask) -> array`` (computed lazily)."""
     s = as_series(cells)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return _from_datetimes(s, tz), np.zeros(len(s), dtype=bool)
     parts, fold, arr = _parse_parts(s)
+    if callable(base_days):
+        base_days = base_days(parts.time_only)
     errors, warnings = start_codes(arr, fold)
     on_base = parts.time_only & (base_days >= 0)
     set_error(errors, ~parts.done | (parts.time_only & ~on_base), "bad-timestamp")
@@ -397,7 +400,18 @@ def parse_timestamp(cells, tz=DEFAULT_TZ, base_date=None):
     ([1580515500, 1580515500, 1580515500, 1580515500, 1580515500, <NA>], 'bad-timestamp')
     """
     s = as_series(cells)
-    base_days = _base_days(base_date, s.index, tz)[0]
+    if base_date is None:
+        return _parse(s, tz, np.full(len(s), -1, dtype=np.int64))[0]
+    base = as_series(base_date).set_axis(s.index)
+
+    def base_days(rows):
+        # only cells that hold a bare time of day need their row's date
+        days = np.full(len(s), -1, dtype=np.int64)
+        if rows.any():
+            sub = base[rows]
+            days[rows] = _base_days(sub, sub.index, tz)[0]
+        return days
+
     return _parse(s, tz, base_days)[0]
 
 

@@ -27,6 +27,7 @@ DEFAULT_PASSWORD = "tracer-dev-password"
 CONNECT_TIMEOUT_S = 3.0
 RETRY_TIME_S = 5.0
 
+_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 _START_HINT = "start it with `bash scripts/neo4j start`, or point --neo4j-uri / NEO4J_URI at a running server"
 
 
@@ -68,6 +69,9 @@ def open_driver(conf):
     """
     import neo4j
 
+    scheme = conf.uri.split("://", 1)[0].lower() if "://" in conf.uri else ""
+    if scheme not in _SCHEMES:
+        raise Neo4jUnavailable(f"{conf.shown_uri!r} is not a Neo4j URI", hint="use bolt://HOST:7687 or neo4j://HOST:7687")
     try:
         driver = neo4j.GraphDatabase.driver(
             conf.uri,

@@ -14,9 +14,12 @@ overlapping those intervals (``place_visitors.cypher``).
 
 Examples
 --------
->>> with Neo4jStore("bolt://127.0.0.1:7687") as store:   # doctest: +SKIP
-...     result = tracer.trace(store, cases, hops=2)
-...     run_id = store.save_run(result)
+With a server running (``bash scripts/neo4j start``)::
+
+    from tracer.tracing import trace
+    with Neo4jStore("bolt://127.0.0.1:7687") as store:
+        result = trace(store, cases, hops=2)
+        run_id = store.save_run(result)
 """
 
 from itertools import chain

@@ -6,11 +6,13 @@ run again, and a repeated push changes nothing.
 
 Examples
 --------
->>> from tracer.duck import DuckStore                       # doctest: +SKIP
->>> from queries.neo4j_store import Neo4jStore
->>> with DuckStore("tracer.duckdb", read_only=True) as duck, Neo4jStore() as neo:
-...     result = push(duck, neo)
->>> result.presences_loaded, result.runs
+With a server running (``bash scripts/neo4j start``)::
+
+    from tracer.duck import DuckStore
+    from queries.neo4j_store import Neo4jStore
+    with DuckStore("tracer.duckdb", read_only=True) as duck, Neo4jStore() as neo:
+        result = push(duck, neo)
+    result.presences_loaded, result.runs
 """
 
 import time

@@ -58,11 +58,13 @@ def save_run(store, run, events=False):
     events_json = json.dumps(_encode_frame(evidence, tz), default=_json_default) if events else None
 
     def work(tx):
+        stored = tx.run("MATCH (r:TraceRun {id: $id}) RETURN count(r) AS n", id=run_id).single()["n"]
+        edges = cypher.load("merge_exposures" if stored else "create_exposures")
         tx.run(cypher.load("merge_run"), id=run_id, created_s=created_s, params=params_json,
                events=events_json).consume()
         tx.run(cypher.load("mark_cases"), run=run_id, cases=cases).consume()
         for lo in range(0, len(rows), _WRITE_ROWS):
-            tx.run(cypher.load("merge_exposures"), run=run_id, rows=rows[lo : lo + _WRITE_ROWS]).consume()
+            tx.run(edges, run=run_id, rows=rows[lo : lo + _WRITE_ROWS]).consume()
 
     store.write(work, doing="writing trace run to")
     return run_id
@@ -121,33 +123,37 @@ def _exposure_rows(contacts, events):
         return []
     hop = contacts["hop"].to_numpy(np.int64)
     via = contacts["via"].to_numpy(object) if "via" in contacts.columns else np.full(len(contacts), None, object)
-    source = np.where((hop > 1) & pd.notna(via), via, contacts["source_case"].to_numpy(object))
-    places = _evidence_places(events)
-    rows = []
-    cols = zip(contacts["person"].tolist(), source.tolist(), contacts["risk"].tolist(), hop.tolist(),
-               _epoch_s(contacts["first_contact"]).tolist(), contacts["overlap_min"].tolist(),
-               contacts["events"].tolist(), contacts["rule"].tolist(),
-               (contacts["rank"] if "rank" in contacts.columns else pd.Series(range(1, len(contacts) + 1))).tolist(),
-               contacts["source_case"].tolist())
-    for person, src, risk, h, first_s, overlap_min, n, rule, rank, case in cols:
-        rows.append({
-            "person": str(person), "source": str(src), "risk": float(risk), "hop": int(h),
-            "first_contact_s": int(first_s), "overlap_s": int(round(float(overlap_min) * 60)),
-            "events": int(n), "rule": None if pd.isna(rule) else str(rule), "rank": int(rank),
-            "source_case": str(case), "places": places.get((str(person), int(h), str(src)), []),
-        })
-    return rows
+    source = np.where((hop > 1) & pd.notna(via), via, contacts["source_case"].to_numpy(object)).astype(str)
+    person = contacts["person"].astype(str).to_numpy(object)
+    places = _evidence_places(events, person, hop, source)
+    rank = contacts["rank"].to_numpy(np.int64) if "rank" in contacts.columns else np.arange(1, len(contacts) + 1)
+    overlap_s = np.rint(contacts["overlap_min"].to_numpy(np.float64) * 60).astype(np.int64)
+    rule = contacts["rule"].astype(object).where(contacts["rule"].notna(), None)
+    cols = zip(person.tolist(), source.tolist(), contacts["risk"].to_numpy(np.float64).tolist(), hop.tolist(),
+               _epoch_s(contacts["first_contact"]).tolist(), overlap_s.tolist(),
+               contacts["events"].to_numpy(np.int64).tolist(), rule.tolist(), rank.tolist(),
+               contacts["source_case"].astype(str).tolist(), places)
+    names = ("person", "source", "risk", "hop", "first_contact_s", "overlap_s", "events", "rule", "rank",
+             "source_case", "places")
+    return [dict(zip(names, values)) for values in cols]
 
 
-def _evidence_places(events):
-    """``(contact, hop, direct source) -> sorted place keys`` from the events."""
+def _evidence_places(events, person, hop, source):
+    """Sorted distinct place keys of the events behind each contact's edge
+    (events of that contact, at its hop, from its direct source)."""
+    empty = [[] for _ in range(len(person))]
     if events.empty or not {"contact", "hop", "case", "place"} <= set(events.columns):
-        return {}
-    keyed = pd.DataFrame({"contact": events["contact"].astype(str), "hop": events["hop"].astype(np.int64),
-                          "case": events["case"].astype(str), "place": events["place"].astype(str)})
-    keyed = keyed.drop_duplicates().sort_values(["contact", "hop", "case", "place"], kind="mergesort")
-    lists = keyed.groupby(["contact", "hop", "case"], sort=False)["place"].agg(list)
-    return dict(zip(lists.index.tolist(), lists.tolist()))
+        return empty
+    edges = pd.DataFrame({"contact": person, "hop": hop, "case": source, "pos": np.arange(len(person))})
+    keyed = pd.DataFrame({"contact": events["contact"].astype(str).to_numpy(object),
+                          "hop": events["hop"].to_numpy(np.int64),
+                          "case": events["case"].astype(str).to_numpy(object),
+                          "place": events["place"].astype(str).to_numpy(object)}).drop_duplicates()
+    keyed = keyed.merge(edges, on=["contact", "hop", "case"]).sort_values(["pos", "place"], kind="mergesort")
+    pos = keyed["pos"].to_numpy(np.int64)
+    cuts = np.searchsorted(pos, np.arange(len(person) + 1))
+    place = keyed["place"].to_numpy(object)
+    return [place[cuts[i] : cuts[i + 1]].tolist() for i in range(len(person))]
 
 
 def _case_rows(cases, contacts):

@@ -5,6 +5,7 @@ checked on every fixture and on hypothesis-generated messy tables; the
 store is re-read to check that ``loaded`` rows really arrived.
 """
 
+import csv
 import json
 import os
 
@@ -119,6 +120,69 @@ def test_messy_venues_fixture(store):
     again = load_files(store, "venues", [path])
     check_accounting(again)
     assert again.loaded == 0 and again.duplicates == report.loaded + report.duplicates
+
+
+def test_line_numbers_are_file_lines_with_multiline_cells(store, tmp_path):
+    # quoted cells with \n, \r\n and a lone \r, blank lines and CRLF line ends:
+    # a reject's line is the file line where its record starts
+    text = (
+        "姓名,手机号码,场所编码,扫码时间,备注\r\n"  # line 1
+        '张三,13812345678,V1,2020-02-01 09:00,"two\r\nlines"\r\n'  # lines 2-3
+        "\r\n"  # line 4: blank
+        '李四,123,V1,2020-02-01 09:05,"a\rb"\r\n'  # lines 5-6 (a lone \r breaks a line too): no identity
+        '王五,13912345678,V2,"not\na time",x\r\n'  # lines 7-8: bad timestamp
+        '赵六,13712345678,,2020-02-01 09:10,"say ""hi""\n\nbye"\r\n'  # lines 9-11: no place
+        "钱七,,V3,2020-02-01 09:20,\r\n"  # line 12: no identity
+    )
+    path = write(tmp_path, "multi.csv", text)
+    report = load_files(store, "venues", [path])
+    check_accounting(report)
+    assert report.read == 5
+    got = report.rejects.set_index("line")["code"].to_dict()
+    assert got == {5: "no-identity", 7: "bad-timestamp", 9: "unknown-place", 12: "no-identity"}
+    raw = json.loads(report.rejects.set_index("line").loc[5, "raw"])
+    assert raw["备注"] == "a\rb" and raw["手机号码"] == "123"
+    assert json.loads(report.rejects.set_index("line").loc[9, "raw"])["备注"] == 'say "hi"\n\nbye'
+
+
+def test_line_numbers_of_irregular_csv_via_slow_path(store, tmp_path):
+    # a quote inside an unquoted cell and a short row: read by pandas' reader,
+    # lines from the csv module
+    text = '姓名,手机号码,场所编码,扫码时间\n张"三,123,V1,2020-02-01 09:00\n\n李四,13812345678\n'
+    report = load_files(store, "venues", [write(tmp_path, "odd.csv", text)])
+    check_accounting(report)
+    assert report.rejects.set_index("line")["code"].to_dict() == {2: "no-identity", 4: "unknown-place"}
+
+
+cell_text = st.text(st.sampled_from(list('ab ,"\r\n')), max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.lists(cell_text, min_size=2, max_size=2), min_size=1, max_size=8),
+       blanks=st.lists(st.integers(0, 2), min_size=9, max_size=9),
+       terminator=st.sampled_from(["\n", "\r\n", "\r"]), quote_all=st.booleans())  # fmt: skip
+def test_record_lines_against_a_writer_oracle(rows, blanks, terminator, quote_all):
+    import csv
+    import io as stdio
+
+    from loaders.io import record_lines
+
+    # write record by record, counting the file lines as we go (the oracle)
+    out, expected, line = stdio.StringIO(), [], 1
+    # the csv writer quotes a cell with a line break only when that break is
+    # in its line terminator: otherwise quote every cell
+    quoting = csv.QUOTE_ALL if quote_all or terminator != "\r\n" else csv.QUOTE_MINIMAL
+    for i, record in enumerate([["h1", "h2"]] + rows):
+        out.write(terminator * blanks[i])
+        line += blanks[i]
+        if i:
+            expected.append(line)
+        buf = stdio.StringIO()
+        csv.writer(buf, lineterminator=terminator, quoting=quoting).writerow(record)
+        text = buf.getvalue()
+        out.write(text)
+        line += text.count("\r\n") + text.replace("\r\n", "\n").count("\r") + text.replace("\r\n", "").count("\n")
+    assert record_lines(out.getvalue().encode()).tolist() == expected
 
 
 def test_gb18030_flights_fixture(store):
@@ -307,8 +371,8 @@ def test_dwell_option_and_next_scan_cut(store, tmp_path):
 
 junk = st.one_of(
     st.none(),
-    # no line breaks: a quoted newline is a CSV reader question, not a loader one
-    st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=12),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+    st.text(st.sampled_from(list(' \r\n",x1')), max_size=4),  # line breaks and quotes in cells
     st.sampled_from([A, B, bad_check(A), "13812345678", "+86 139 1234 5678",
                                                        "2020-02-01 09:00", "8:05", "43862.5", "2020年2月1日 8时5分",
                                                        "V1", "CA1234", "G12", "京A12345", "23C", "无座", "-1"]),
@@ -325,7 +389,10 @@ def test_fuzzed_tables_always_balance(kind, data, tmp_path_factory):
     frame = pd.concat([frame, frame.iloc[: data.draw(st.integers(0, 3))]], ignore_index=True)  # duplicate rows
     tmp = tmp_path_factory.mktemp("fuzz")
     path = str(tmp / "f.csv")
-    frame.to_csv(path, index=False)
+    # pandas quotes a cell with "\r" only when "\r" is in the line terminator
+    terminator = data.draw(st.sampled_from(["\n", "\r\n"]))
+    frame.to_csv(path, index=False, lineterminator=terminator,
+                 quoting=csv.QUOTE_ALL if terminator == "\n" else csv.QUOTE_MINIMAL)  # fmt: skip
     if frame.replace("", None).isna().all(axis=None):
         return  # a CSV of blank lines has no rows: read_table refuses it
     with DuckStore(tmp / "t.duckdb") as store:

@@ -57,7 +57,7 @@ def test_unknown_database_is_a_clear_error():
 
 @pytest.fixture(scope="module")
 def city_store(tmp_path_factory):
-    city = generate_city(n_people=250, days=4, seed=4)
+    city = generate_city(n_people=250, days=4, seed=5)
     path = tmp_path_factory.mktemp("push") / "city.duckdb"
     with DuckStore(path) as duck:
         duck.append(city.batch)

@@ -495,3 +495,21 @@ def test_arbitrary_cells_never_crash_and_codes_are_stable(cells):
             assert set(w.split(";")) <= set(WARNING_CODES)
         if len(result) == 3:  # Normalized: a value exactly where there is no error
             assert (result.values.isna().to_numpy() == errors.notna().to_numpy()).all()
+
+
+def test_chunked_arrow_columns_normalise_like_one_chunk():
+    # large CSVs arrive as chunked Arrow columns (issue 3: arrow_text failed on them)
+    import pyarrow as pa
+
+    from loaders.normalize import arrow_text
+
+    cells = ["１３８１２３４５６７８", None, " 139-1234-5678 ", "x", "  王　小 明 ", "11010519491231002x"]
+    chunks = [pa.array(cells[:2], pa.large_string()), pa.array(cells[2:], pa.large_string())]
+    chunked = pd.Series(pd.array(pa.chunked_array(chunks), dtype="str"))
+    plain = pd.Series(cells, dtype=object)
+    arr, fold = arrow_text(chunked)
+    assert arr.to_pylist() == arrow_text(plain)[0].to_pylist() and fold.tolist() == arrow_text(plain)[1].tolist()
+    for fn in (normalize_phone, normalize_name, normalize_id_number, parse_flight_seat):
+        a, b = fn(chunked), fn(plain)
+        for x, y in zip(a, b):
+            assert x.astype(object).where(x.notna(), None).tolist() == y.astype(object).where(y.notna(), None).tolist()

@@ -95,47 +95,37 @@ def find_events(index, sources, linger_s, cfg, hop):
     )
 
 
-def rank_contacts(events, min_risk=0.0):
+def rank_contacts(events, min_risk=0.0, n_persons=None):
     """Combine events per contact: ``risk = 1 - prod(1 - p_event)``.
 
     The source reported is the (root case, direct source) pair whose own
     events give the highest combined risk (ties: lowest codes); the rule is
-    the strongest class over all events (close beats general). Sort-based
-    numpy reductions, no pandas groupby: this is on the hot path.
+    the strongest class over all events (close beats general). See
+    :func:`tracer.aggregate.aggregate_contacts`.
     """
+    from .aggregate import aggregate_contacts
+
     cols = ["person", "risk", "rule", "hop", "source", "via", "first_contact_s", "overlap_s", "events", "root"]
     if events.empty:
         return pd.DataFrame({c: pd.Series([], dtype=np.int64) for c in cols})
-    contact = events["contact"].to_numpy(np.int64)
-    root = events["root"].to_numpy(np.int64)
-    case = events["case"].to_numpy(np.int64)
     log_q = np.log1p(-np.minimum(events["p_event"].to_numpy(), 1.0 - 1e-15))
-    order = np.lexsort((case, root, contact))
-    contact, root, case, log_q = contact[order], root[order], case[order], log_q[order]
-    # Per (contact, root, case) pair: summed log(1 - p).
-    pair_start = np.flatnonzero(
-        np.r_[True, (contact[1:] != contact[:-1]) | (root[1:] != root[:-1]) | (case[1:] != case[:-1])]
-    )
-    pair_log_q = np.add.reduceat(log_q, pair_start)
-    pair_contact, pair_root, pair_case = contact[pair_start], root[pair_start], case[pair_start]
-    # Per contact: the pair with the lowest log(1 - p), i.e. the highest risk.
-    best = np.lexsort((pair_case, pair_root, pair_log_q, pair_contact))
-    first_of_contact = np.r_[True, pair_contact[best][1:] != pair_contact[best][:-1]]
-    chosen = best[first_of_contact]
-    group_start = np.flatnonzero(np.r_[True, contact[1:] != contact[:-1]])
-    sorted_ev = {k: events[k].to_numpy()[order] for k in ("rule", "hop", "start_s", "overlap_s")}
+    agg = aggregate_contacts(
+        events["contact"].to_numpy(), events["root"].to_numpy(), events["case"].to_numpy(), log_q,
+        events["rule"].to_numpy(), events["hop"].to_numpy(), events["start_s"].to_numpy(),
+        events["overlap_s"].to_numpy(), n_persons,
+    )  # fmt: skip
     out = pd.DataFrame(
         {
-            "person": contact[group_start].astype(np.int32),
-            "risk": -np.expm1(np.add.reduceat(log_q, group_start)),
-            "rule": np.maximum.reduceat(sorted_ev["rule"], group_start),
-            "hop": np.minimum.reduceat(sorted_ev["hop"], group_start),
-            "source": pair_root[chosen].astype(np.int32),
-            "via": pair_case[chosen].astype(np.int32),
-            "first_contact_s": np.minimum.reduceat(sorted_ev["start_s"], group_start).astype(np.int64),
-            "overlap_s": np.add.reduceat(sorted_ev["overlap_s"], group_start).astype(np.int64),
-            "events": np.diff(np.r_[group_start, len(contact)]).astype(np.int64),
+            "person": agg["person"],
+            "risk": -np.expm1(agg["log_q"]),
+            "rule": agg["rule"],
+            "hop": agg["hop"],
+            "source": agg["root"],
+            "via": agg["via"],
+            "first_contact_s": agg["first_contact_s"],
+            "overlap_s": agg["overlap_s"],
+            "events": agg["events"],
+            "root": agg["root"],
         }
     )
-    out["root"] = out["source"]
     return out[out["risk"] >= min_risk].reset_index(drop=True)

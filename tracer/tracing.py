@@ -8,8 +8,6 @@ goes further hops in time order: a hop-k contact is a source only for its
 presences after its own first exposure, and risk multiplies along the chain.
 """
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
@@ -31,22 +29,36 @@ EVENT_COLUMNS = [
 RULES = {2: "close", 1: "general"}
 
 
-@dataclass
 class TraceResult:
     """What a trace returns.
 
     Attributes
     ----------
-    contacts : ranked DataFrame with :data:`CONTACT_COLUMNS`.
-    events : one row per co-presence with :data:`EVENT_COLUMNS`.
+    contacts : ranked DataFrame with :data:`CONTACT_COLUMNS` (and ``via``).
+    events : one row per co-presence with :data:`EVENT_COLUMNS`, built on
+        first access (a city-wide trace has millions of events; the ranked
+        list does not need them as keyed frames).
     cases : the A-class cases with their infectious windows.
     params : the parameters of the run (JSON-able).
     """
 
-    contacts: pd.DataFrame
-    events: pd.DataFrame
-    cases: pd.DataFrame
-    params: dict = field(default_factory=dict)
+    def __init__(self, contacts, events, cases, params=None):
+        self.contacts = contacts
+        self._events = events
+        self.cases = cases
+        self.params = params or {}
+
+    @property
+    def events(self):
+        if callable(self._events):
+            self._events = self._events()
+        return self._events
+
+    @property
+    def n_events(self):
+        """The number of events, without building the events frame."""
+        events = self._events
+        return events.n if isinstance(events, _LazyEvents) else len(events)
 
     def to_networkx(self):
         """A directed graph: persons (``type`` case/contact) and places as
@@ -57,7 +69,7 @@ class TraceResult:
         return result_to_networkx(self)
 
     def __repr__(self):
-        return f"TraceResult({len(self.cases)} cases, {len(self.contacts)} contacts, {len(self.events)} events)"
+        return f"TraceResult({len(self.cases)} cases, {len(self.contacts)} contacts, {self.n_events} events)"
 
 
 def prepare_cases(cases, cfg, tz=DEFAULT_TZ, pre_onset_days=None):
@@ -233,63 +245,87 @@ def _hop_index(store, sources, linger_s):
 
 
 def _finish(store, all_events, all_contacts, cases, params, tz):
-    """Turn code-level events and contacts into keyed, ranked frames."""
-    contacts = pd.concat(all_contacts, ignore_index=True) if all_contacts else None
+    """Turn code-level events and contacts into keyed, ranked frames.
+
+    Keys are looked up once for the persons and places involved; the events
+    frame itself is built lazily from those lookups, so it needs no open store.
+    """
+    contacts = pd.concat(all_contacts, ignore_index=True)
     events = pd.concat(all_events, ignore_index=True)
-    if contacts is None or contacts.empty:
-        empty = pd.DataFrame({c: [] for c in CONTACT_COLUMNS})
-        return TraceResult(empty, _keyed_events(store, events, tz), cases, params)
-    keys = store.person_keys(contacts["person"].to_numpy())
-    source_keys = store.person_keys(contacts["source"].to_numpy())
-    via_keys = np.where(
-        contacts["hop"].to_numpy() > 1, store.person_keys(contacts["via"].to_numpy()), None
-    )
+    # Keep the events that explain a listed contact at the hop it is listed
+    # (each contact is listed once, at its lowest hop).
+    persons = np.concatenate([contacts["person"].to_numpy(np.int64), events["case"].to_numpy(np.int64)])
+    size = int(persons.max()) + 1 if len(persons) else 0
+    hop_of = np.zeros(size, np.int64)
+    hop_of[contacts["person"].to_numpy(np.int64)] = contacts["hop"].to_numpy(np.int64)
+    events = events[hop_of[events["contact"].to_numpy(np.int64)] == events["hop"].to_numpy(np.int64)]
+    person_key = _lookup(store.person_keys, persons, size)
+    place_codes = events["place"].to_numpy(np.int64)
+    place_key = _lookup(lambda c: _place_keys(store, c), place_codes, int(place_codes.max()) + 1 if len(place_codes) else 0)
+    lazy = _LazyEvents(events, person_key, place_key, tz)
+    if contacts.empty:
+        return TraceResult(pd.DataFrame({c: [] for c in CONTACT_COLUMNS}), lazy, cases, params)
+    hop = contacts["hop"].to_numpy(np.int64)
     out = pd.DataFrame(
         {
-            "person": keys,
+            "person": person_key[contacts["person"].to_numpy(np.int64)],
             "risk": contacts["risk"].to_numpy(),
-            "rule": contacts["rule"].map(RULES).to_numpy(),
-            "hop": contacts["hop"].to_numpy(np.int64),
-            "source_case": source_keys,
+            "rule": np.asarray([None, "general", "close"], dtype=object)[contacts["rule"].to_numpy(np.int64)],
+            "hop": hop,
+            "source_case": person_key[contacts["source"].to_numpy(np.int64)],
             "first_contact": from_epoch_s(contacts["first_contact_s"], tz),
             "overlap_min": contacts["overlap_s"].to_numpy() / 60.0,
             "events": contacts["events"].to_numpy(np.int64),
-            "via": via_keys,
+            "via": np.where(hop > 1, person_key[contacts["via"].to_numpy(np.int64)], None),
         }
     )
     # Deterministic ranking: risk down, then hop up, then the person key.
     out = out.sort_values(["risk", "hop", "person"], ascending=[False, True, True], kind="mergesort")
     out.insert(0, "rank", np.arange(1, len(out) + 1))
-    out = out.reset_index(drop=True)
-    # Keep the events that explain a listed contact at the hop it is listed.
-    kept = pd.MultiIndex.from_arrays([contacts["person"].to_numpy(np.int64), contacts["hop"].to_numpy(np.int64)])
-    mine = pd.MultiIndex.from_arrays([events["contact"].to_numpy(np.int64), events["hop"].to_numpy(np.int64)])
-    events = events[mine.isin(kept)]
-    return TraceResult(out, _keyed_events(store, events, tz), cases, params)
+    return TraceResult(out.reset_index(drop=True), lazy, cases, params)
 
 
-def _keyed_events(store, events, tz):
-    if events.empty:
-        return pd.DataFrame({c: [] for c in EVENT_COLUMNS})
-    events = events.sort_values(["hop", "start_s", "case", "contact", "place"], kind="mergesort")
-    places = events["place"].to_numpy()
-    uniq, inv = np.unique(places, return_inverse=True)
-    return pd.DataFrame(
-        {
-            "hop": events["hop"].to_numpy(np.int64),
-            "case": store.person_keys(events["case"].to_numpy()),
-            "contact": store.person_keys(events["contact"].to_numpy()),
-            "place": _place_keys(store, uniq)[inv],
-            "kind": np.asarray(KINDS, dtype=object)[events["kind"].to_numpy()],
-            "start": from_epoch_s(events["start_s"], tz),
-            "end": from_epoch_s(events["end_s"], tz),
-            "overlap_s": events["overlap_s"].to_numpy(np.int64),
-            "together_s": events["together_s"].to_numpy(np.int64),
-            "seat_distance": events["seat_distance"].to_numpy(),
-            "rule": events["rule"].map(RULES).to_numpy(),
-            "p_event": events["p_event"].to_numpy(),
-        }
-    ).reset_index(drop=True)
+def _lookup(keys_of, codes, size):
+    """A dense object array: code -> key, filled for the codes given."""
+    table = np.full(size, None, dtype=object)
+    if size:
+        present = np.flatnonzero(np.bincount(codes, minlength=size))
+        table[present] = keys_of(present)
+    return table
+
+
+class _LazyEvents:
+    """Builds the keyed events frame on first use (see TraceResult.events)."""
+
+    def __init__(self, events, person_key, place_key, tz):
+        self.codes, self.person_key, self.place_key, self.tz = events, person_key, place_key, tz
+        self.n = len(events)
+
+    def __call__(self):
+        ev = self.codes
+        if ev.empty:
+            return pd.DataFrame({c: [] for c in EVENT_COLUMNS})
+        order = np.lexsort(
+            (ev["place"].to_numpy(), ev["contact"].to_numpy(), ev["case"].to_numpy(), ev["start_s"].to_numpy(),
+             ev["hop"].to_numpy())
+        )  # fmt: skip
+        ev = ev.iloc[order]
+        return pd.DataFrame(
+            {
+                "hop": ev["hop"].to_numpy(np.int64),
+                "case": self.person_key[ev["case"].to_numpy(np.int64)],
+                "contact": self.person_key[ev["contact"].to_numpy(np.int64)],
+                "place": self.place_key[ev["place"].to_numpy(np.int64)],
+                "kind": np.asarray(KINDS, dtype=object)[ev["kind"].to_numpy()],
+                "start": from_epoch_s(ev["start_s"], self.tz),
+                "end": from_epoch_s(ev["end_s"], self.tz),
+                "overlap_s": ev["overlap_s"].to_numpy(np.int64),
+                "together_s": ev["together_s"].to_numpy(np.int64),
+                "seat_distance": ev["seat_distance"].to_numpy(),
+                "rule": np.asarray([None, "general", "close"], dtype=object)[ev["rule"].to_numpy(np.int64)],
+                "p_event": ev["p_event"].to_numpy(),
+            }
+        )
 
 
 def _place_keys(store, codes):
