@@ -41,17 +41,29 @@ class TracerGroup(click.Group):
 class Settings:
     """Global options, shared by every command through ``ctx.obj``."""
 
-    def __init__(self, store, show_pii, quiet, tz):
+    def __init__(self, store, show_pii, quiet, tz, neo4j_uri=None):
         self.store_path = store
+        self.neo4j_uri = neo4j_uri
         self.show_pii = show_pii
         self.quiet = quiet or not sys.stderr.isatty()  # no progress bars
         self.quiet_summary = quiet
         self.tz = tz
 
-    def open_store(self, read_only=False):
+    def open_store(self, read_only=False, embedded=False):
+        """The Neo4j store with --neo4j-uri (unless ``embedded``), else the DuckDB file."""
+        if self.neo4j_uri and not embedded:
+            return self.open_neo4j()
         from tracer.store import open_store
 
         return open_store(self.store_path, read_only=read_only)
+
+    def open_neo4j(self):
+        import logging
+
+        from queries.neo4j_store import Neo4jStore
+
+        logging.getLogger("neo4j").setLevel(logging.ERROR)  # the driver's retry chatter
+        return Neo4jStore(self.neo4j_uri)
 
     def say(self, message):
         """A summary line to stderr (data go to stdout), unless --quiet."""
@@ -89,18 +101,23 @@ def output_options(func):
     type=click.Path(dir_okay=False),
     help="The embedded store (a DuckDB file); env TRACER_STORE.",
 )
+@click.option(
+    "--neo4j-uri", envvar="NEO4J_URI",
+    help="Use the Neo4j store at this Bolt URI instead of the embedded one (env NEO4J_URI; "
+    "user and password from NEO4J_USER, NEO4J_PASSWORD).",
+)  # fmt: skip
 @click.option("--show-pii", is_flag=True, help="Show names, ID numbers and phones unmasked.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summaries on stderr.")
 @click.option("--tz", default="Asia/Shanghai", show_default=True, help="Zone of naive times in inputs and outputs.")
 @click.version_option(package_name="tracer", prog_name="tracer")
 @click.pass_context
-def main(ctx, store, show_pii, quiet, tz):
+def main(ctx, store, neo4j_uri, show_pii, quiet, tz):
     """tracer: find and rank the B-class contacts of A-class cases.
 
     A-class people are confirmed cases (or people from a key area); B-class
     people shared a place and a time with them. Load presences, then trace.
     """
-    ctx.obj = Settings(store, show_pii, quiet, tz)
+    ctx.obj = Settings(store, show_pii, quiet, tz, neo4j_uri)
 
 
 def _load_help():
@@ -201,6 +218,93 @@ def trace(
 
 
 @main.command()
+@click.option("-o", "--output", "directory", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--people", type=click.IntRange(100), default=5000, show_default=True, help="Residents of the city.")
+@click.option("--days", type=click.IntRange(2, 60), default=14, show_default=True, help="Simulated days.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed (same seed, same files).")
+@click.option("--mess", type=click.FloatRange(0, 1), default=0.03, show_default=True, help="Share of messy rows.")
+@click.pass_obj
+def generate(settings, directory, people, days, seed, mess):
+    """Write raw source files of a synthetic city with an outbreak.
+
+    One file (or two) per source kind, in the loaders' templates, with mixed
+    encodings, Chinese or English headers and realistic mess (typos, old
+    IDs, other time formats, duplicates, invalid rows); plus cases.csv (the
+    A-class list) and truth/ (infections, clean presences, every injected
+    change).
+    """
+    from loaders.generate import write_raw_sources
+
+    with settings.progress("generate") as progress:
+        out = write_raw_sources(directory, n_people=people, days=days, seed=seed, tz=settings.tz, mess=mess,
+                                progress=progress)  # fmt: skip
+    rows = [{"kind": kind, "file": os.path.relpath(p, directory)} for kind, paths in out.files.items() for p in paths]
+    emit(settings, pd_frame(rows), "table", None)
+    settings.say(f"{out.n_presences:,} presences of {people:,} people over {days} days in {directory}")
+    settings.say(f"cases: {out.cases_path}; ground truth: {out.truth_dir}")
+
+
+@main.command()
+@click.option("--run", "run_id", help="A saved trace run id [the latest].")
+@click.option("-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--top", type=click.IntRange(1), default=200, show_default=True, help="Contacts in the table.")
+@click.pass_obj
+def report(settings, run_id, output, top):
+    """Write a self-contained HTML report of a trace run (works offline).
+
+    Summary, ranked table, an interactive contact graph (click a node for
+    its evidence) and per-case timelines. Personal data are masked unless
+    --show-pii.
+    """
+    write_report(settings, run_id, output, top)
+    settings.say(f"wrote {output}")
+
+
+def write_report(settings, run_id, output, top=200, store=None):
+    from tracer.report import build_report, case_presences
+
+    def build(st):
+        run = st.load_run(run_id)
+        keys = set(run.contacts["person"]) | set(run.contacts["source_case"])
+        cases = sorted(set(run.contacts["source_case"]))
+        presences = case_presences(st, cases) if cases else None
+        persons = st.persons(sorted(keys)) if keys else None
+        build_report(run, path=output, tz=settings.tz, show_pii=settings.show_pii, top=top,
+                     presences=presences, persons=persons)  # fmt: skip
+
+    if store is not None:
+        return build(store)
+    with settings.open_store(read_only=True, embedded=True) as st:
+        return build(st)
+
+
+@main.command()
+@click.option("--batch-rows", type=click.IntRange(100), default=20_000, show_default=True, help="Rows per transaction.")
+@click.option("--no-runs", is_flag=True, help="Copy presences only, not the saved trace runs.")
+@click.pass_obj
+def push(settings, batch_rows, no_runs):
+    """Copy the embedded store (and saved trace runs) into Neo4j.
+
+    Needs --neo4j-uri (or NEO4J_URI). Idempotent: what Neo4j already holds is
+    not written again, so an interrupted push completes when run again.
+    Trace runs become (:TraceRun) nodes and EXPOSED_TO edges for Browser.
+    """
+    from queries.push import push as run_push
+
+    if not settings.neo4j_uri:
+        raise click.UsageError("push needs --neo4j-uri or NEO4J_URI (e.g. bolt://127.0.0.1:7687)")
+    with settings.open_store(read_only=True, embedded=True) as duck, settings.open_neo4j() as neo, \
+            settings.progress("push") as progress:  # fmt: skip
+        res = run_push(duck, neo, batch_rows=batch_rows, progress=progress, runs=not no_runs)
+    settings.say(
+        f"pushed to {settings.neo4j_uri}: {res.presences_read:,} presences read = {res.presences_loaded:,} written"
+        f" + {res.presences_present:,} already there; {res.persons:,} persons, {res.places:,} places,"
+        f" {res.runs} trace run(s); {res.seconds:.1f} s"
+    )
+    settings.say("Open http://127.0.0.1:7474/browser/ and see queries/browser/GUIDE.md")
+
+
+@main.command()
 @click.argument("directory", default="tracer-demo", type=click.Path(file_okay=False))
 @click.option("--people", type=click.IntRange(100), default=5000, show_default=True, help="Residents of the city.")
 @click.option("--days", type=click.IntRange(2, 60), default=14, show_default=True, help="Simulated days.")
@@ -210,38 +314,88 @@ def trace(
 def demo(settings, directory, people, days, seed, top):
     """Generate a small city with an outbreak, load it, trace its A-class cases.
 
-    Writes DIRECTORY/tracer.duckdb (its own store; --store is not used) and
-    DIRECTORY/cases.csv, traces the cases with 2 hops and prints the top
-    B-class contacts with the evidence columns.
+    Writes raw source files to DIRECTORY/raw, loads every source kind into
+    DIRECTORY/tracer.duckdb (its own store; --store is not used), shows the
+    load accounting (rejects included), traces the cases with 2 hops, prints
+    the top B-class contacts with the evidence columns, writes
+    DIRECTORY/report.html, and says what to try next.
     """
     import time
 
+    import loaders
+    from loaders.generate import write_raw_sources
     from tracer.duck import DuckStore
-    from tracer.synth import generate_city
     from tracer.tracing import CONTACT_COLUMNS
     from tracer.tracing import trace as run
 
-    os.makedirs(directory, exist_ok=True)
     t0 = time.perf_counter()
-    settings.say(f"Generating a city of {people} people over {days} days (seed {seed}) ...")
-    city = generate_city(n_people=people, days=days, seed=seed, tz=settings.tz)
+    warm = _warm_up_kernels()
+    settings.say(f"1/4 Generating raw source files of a city of {people:,} people over {days} days (seed {seed}) ...")
+    with settings.progress("generate") as progress:
+        gen = write_raw_sources(os.path.join(directory, "raw"), n_people=people, days=days, seed=seed,
+                                tz=settings.tz, progress=progress)  # fmt: skip
     store_path = os.path.join(directory, "tracer.duckdb")
-    settings.say(f"Loading {len(city.batch):,} presences into {store_path} ...")
+    for suffix in ("", ".wal"):
+        if os.path.exists(store_path + suffix):
+            os.remove(store_path + suffix)
+    settings.say(f"2/4 Loading every source into {store_path} ...")
     with DuckStore(store_path) as store:
-        res = store.append(city.batch)
-        settings.say(f"  read {res.read:,} = loaded {res.loaded:,} + duplicates {res.duplicates:,}")
-        cases = city.cases
-        cases_path = os.path.join(directory, "cases.csv")
-        cases.to_csv(cases_path, index=False)
-        settings.say(f"Tracing {len(cases)} A-class case(s) with 2 hops ...")
-        result = run(store, cases, hops=2, tz=settings.tz)
+        for kind, paths in gen.files.items():
+            with settings.progress(f"load {kind}") as progress:
+                rep = loaders.load_files(store, kind, paths, tz=settings.tz, progress=progress)
+            codes = ", ".join(f"{code} {n}" for code, n in sorted(rep.by_code.items())) or "none"
+            settings.say(
+                f"    {kind:<11} read {rep.read:>7,} = loaded {rep.loaded:>7,} + duplicates {rep.duplicates:>5,}"
+                f" + rejected {rep.rejected:>4,} ({codes})"
+            )
+        cases = read_table_frame(gen.cases_path)
+        settings.say(f"3/4 Tracing {len(cases)} A-class case(s) with 2 hops ...")
+        if warm is not None:
+            warm.wait()
+        with settings.progress("trace") as progress:
+            result = run(store, cases, hops=2, tz=settings.tz, progress=progress)
         run_id = store.save_run(result)
-    emit(settings, result.contacts[CONTACT_COLUMNS], "table", None, limit=top, person_cols=("person", "source_case"))
+        emit(settings, result.contacts[CONTACT_COLUMNS], "table", None, limit=top,
+             person_cols=("person", "source_case"))  # fmt: skip
+        report_path = os.path.join(directory, "report.html")
+        settings.say(f"4/4 Writing {report_path} ...")
+        write_report(settings, run_id, report_path, store=store)
+    top_contact = "#1"
+    first_case = result.contacts["source_case"].iat[0] if len(result.contacts) else "CASE"
+    masked_case = mask_frame(settings, pd_frame({"k": [first_case]}), ("k",))["k"].iat[0]
     settings.say(
         f"{len(result.contacts):,} contact(s) from {result.n_events:,} co-presence(s); run {run_id};"
-        f" {time.perf_counter() - t0:.1f} s in all."
+        f" {time.perf_counter() - t0:.1f} s in all.\n"
+        "Next:\n"
+        f"  tracer --store {store_path} explain {masked_case} {top_contact}     # the evidence behind the top contact\n"
+        f"  open {report_path}                                   # contact graph, timelines, ranked table\n"
+        f"  tracer --store {store_path} trace --cases {gen.cases_path} --hops 3 --format csv -o contacts.csv\n"
+        f"  bash scripts/neo4j start && tracer --store {store_path} --neo4j-uri bolt://127.0.0.1:7687 push\n"
+        "  then open http://127.0.0.1:7474/browser/ (queries/browser/GUIDE.md walks through a run)"
     )
-    settings.say("Next: tracer --store " + store_path + " trace --cases " + cases_path + " --hops 2 --format csv")
+
+
+def _warm_up_kernels():
+    """Compile the numba kernels in a second process while this one
+    generates and loads (2 cores: compilation is most of a first run).
+    Returns the process, or None when the cache is already warm."""
+    import subprocess
+
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", "import tracer.warmup as w; w.warm_up()"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    except OSError:
+        return None
+
+
+def read_table_frame(path):
+    from loaders.io import read_table
+
+    frame = read_table(path).drop(columns=["line"])
+    frame.columns = [c.lower() for c in frame.columns]
+    return frame
 
 
 @main.command()
@@ -305,14 +459,10 @@ def read_cases(settings, cases_file, case_keys, onsets):
     """The case list from ``--cases FILE`` or repeated ``--case/--onset``."""
     import pandas as pd
 
-    from loaders.io import read_table
-
     if cases_file and case_keys:
         raise click.UsageError("give either --cases FILE or --case/--onset, not both")
     if cases_file:
-        frame = read_table(cases_file).drop(columns=["line"])
-        frame.columns = [c.lower() for c in frame.columns]
-        return frame
+        return read_table_frame(cases_file)
     if not case_keys:
         raise click.UsageError("no cases: give --cases FILE or --case KEY --onset DATE")
     if len(onsets) != len(case_keys):

@@ -140,19 +140,18 @@ def _resolve(ledgers, offsets, idents, store):
     return key_by_row, rows, res.aliases
 
 
-def _reject_kind_conflicts(ledgers, offsets, pres, store):
-    """A place key has one kind: reject rows that give it another one."""
-    inv = pres["place_code"].to_numpy()
-    n_keys = int(inv.max(initial=-1)) + 1
-    first_row = np.zeros(n_keys, dtype=np.int64)
+def _reject_kind_conflicts(ledgers, offsets, input_row, place_code, kind, place_key, store):
+    """A place key has one kind: reject rows that give it another one
+    (the first row of a key new to the store sets its kind)."""
+    inv = pd.factorize(place_code)[0]
+    first_row = np.zeros(int(inv.max(initial=-1)) + 1, dtype=np.int64)
     first_row[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
-    stored = stored_place_kinds(store, pres["place_key"].to_numpy(object)[first_row])
-    kinds = pres["kind"].to_numpy(np.int64)
-    first = kinds[first_row]
-    expected = np.where(stored >= 0, stored, first)[inv]
+    stored = stored_place_kinds(store, place_key[first_row])
+    kinds = np.asarray(kind, dtype=np.int64)
+    expected = np.where(stored >= 0, stored, kinds[first_row])[inv]
     bad = kinds != expected
     if bad.any():
-        _per_file(ledgers, offsets, pres["input_row"].to_numpy()[bad],
+        _per_file(ledgers, offsets, input_row[bad],
                   lambda led, m: led.reject(m, "place", "place-kind-conflict", "the place already has another kind"))
 
 
@@ -162,11 +161,13 @@ def _estimate_venue_ends(pres, dwell_min):
         return pres["end"].to_numpy(np.int64)
     venue = pres["kind"].to_numpy() == KIND_CODES["venue"]
     end = pres["end"].to_numpy(np.int64).copy()
-    sub = pres[venue]
-    got = estimate_ends(sub["person_code"].to_numpy(), sub["place_code"].to_numpy(),
-                        sub["start"].to_numpy(np.int64), sub["estimate"].to_numpy(bool),
-                        dwell_seconds(sub["place_key"].to_numpy(object), dwell_min))  # fmt: skip
-    end[venue] = np.where(sub["estimate"].to_numpy(bool), got, end[venue])
+
+    def sub(col, dtype=None):
+        return pres[col].to_numpy(dtype)[venue]
+
+    got = estimate_ends(sub("person_code"), sub("place_code"), sub("start", np.int64), est[venue],
+                        dwell_seconds(sub("place_key", object), dwell_min))  # fmt: skip
+    end[venue] = np.where(est[venue], got, end[venue])
     return end
 
 
@@ -226,15 +227,18 @@ def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_mi
     ledgers, idents, pres = _parse_all(kind, paths, encoding, read_mapping(mapping), opts, progress)
     offsets = np.concatenate([[0], np.cumsum([len(led) for led in ledgers])]).astype(np.int64)
     key_by_row, rows, aliases = _resolve(ledgers, offsets, idents, store)
-    pres["input_row"] = offsets[pres["file"].to_numpy()] + pres["pos"].to_numpy()
-    pres["person_key"] = key_by_row[pres["input_row"].to_numpy()]
-    pres = pres[~pd.isna(pres["person_key"].to_numpy())].reset_index(drop=True)
+    input_row = offsets[pres["file"].to_numpy()] + pres["pos"].to_numpy()
+    person_key = key_by_row[input_row]
+    keyed = ~pd.isna(person_key)
     # integer codes of the keys: one hash pass each, reused below
-    pres["place_code"] = pd.factorize(pres["place_key"].to_numpy(object))[0]
-    _reject_kind_conflicts(ledgers, offsets, pres, store)
+    place_code = pd.factorize(pres["place_key"].to_numpy(object))[0]
+    _reject_kind_conflicts(ledgers, offsets, input_row[keyed], place_code[keyed], pres["kind"].to_numpy()[keyed],
+                           pres["place_key"].to_numpy(object)[keyed], store)  # fmt: skip
     alive = _alive_rows(ledgers)
-    pres = pres[alive[pres["input_row"].to_numpy()]].reset_index(drop=True)
-    pres["person_code"] = pd.factorize(pres["person_key"].to_numpy(object))[0]
+    keep = keyed & alive[input_row]
+    pres = pres[keep].reset_index(drop=True)
+    pres["input_row"], pres["person_key"], pres["place_code"] = input_row[keep], person_key[keep], place_code[keep]
+    pres["person_code"] = pd.factorize(person_key[keep])[0]
     pres["end"] = _estimate_venue_ends(pres, dwell_min)
     open_end = pres["open_end"].to_numpy(bool)
     pres["record"] = fingerprint(pres["person_key"], pres["place_key"], pres["start"],

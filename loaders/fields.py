@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from tracer.errors import LoadError
 from tracer.schema import FLAG_SEAT_UNKNOWN
 
-from .ids import normalize_identity, normalize_phone
+from .ids import declared_types, normalize_identity, normalize_phone
 from .normalize import arrow_text, distinct_rows, normalize_name, per_distinct
 from .templates import IDENTITY_COLUMNS, describe_template, match_headers, template
 from .timeparse import combine_date_time, parse_timestamp
@@ -111,7 +111,7 @@ def identity_fields(t, led):
     field, the ID error of rows keyed by phone, ``bad-phone`` of rows keyed
     by a document.
     """
-    ident = per_distinct(normalize_identity, t.get("id_type"), t.cells("id_number"))
+    ident = per_distinct(normalize_identity, _declared_types(t.get("id_type")), t.cells("id_number"))
     phone = per_distinct(normalize_phone, t.cells("phone"))
     doc, ph = texts(ident.values), texts(phone.values)
     id_err, ph_err = ident.error.to_numpy(object), phone.error.to_numpy(object)
@@ -131,6 +131,16 @@ def identity_fields(t, led):
     led.warn(has_doc & ph_given & ~has_phone, "phone", "bad-phone", "phone is not a mobile number; ignored")
     name = texts(per_distinct(normalize_name, t.cells("name")).values) if t.has("name") else np.full(t.n, None, object)
     return object_frame(doc=doc, phone=ph, id_error=np.where(keyed_by_phone, id_err, None), name=name)
+
+
+def _declared_types(id_type):
+    """``id_type`` cells reduced to what :func:`loaders.ids.normalize_identity`
+    reads from them (passport, resident ID or neither), so that rows of one
+    person written with different type labels share their normalisation."""
+    if id_type is None:
+        return None
+    said_pp, said_id = declared_types(id_type, len(id_type))
+    return pd.Series(np.where(said_pp, "passport", np.where(said_id, "身份证", None)), dtype=object)
 
 
 def _no_identity_messages(none, id_err, id_given, ph_given):

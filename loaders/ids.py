@@ -44,6 +44,7 @@ __all__ = [
     "id_check_char",
     "normalize_id_number",
     "normalize_identity",
+    "declared_types",
     "normalize_phone",
     "phone_key",
 ]
@@ -181,8 +182,13 @@ _PASSPORT_TYPES = (
 _RESIDENT_TYPES = "身份证|居民身份证|二代身份证|身份证号|1|01|i|id|id card|id_card|identity card|resident id"
 
 
-def _declared(id_type, n):
-    """(declared passport, declared resident ID) masks from an id_type column."""
+def declared_types(id_type, n):
+    """(declared passport, declared resident ID) masks from an id_type column.
+
+    >>> import pandas as pd
+    >>> [m.tolist() for m in declared_types(pd.Series(["护照", "身份证", None]), 3)]
+    [[True, False, False], [False, True, False]]
+    """
     if id_type is None:
         return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     # a handful of distinct types: match those, then spread
@@ -223,7 +229,7 @@ def normalize_identity(id_type, id_number, today=None):
         id_type = as_series(id_type).set_axis(number.index)
     ids = normalize_id_number(number, today=today)
     ok_id = pd.isna(ids.error.to_numpy())
-    said_pp, said_id = _declared(id_type, len(number))
+    said_pp, said_id = declared_types(id_type, len(number))
     values = pa.array(ids.values, type=pa.large_string())
     err, warn = ids.error.to_numpy().copy(), ids.warning.to_numpy().copy()
     rest = ~ok_id

@@ -46,10 +46,11 @@ def chromium_path():
 
 
 def require_chromium():
-    """The binary, or skip the test with the command that installs it."""
+    """The binary, or fail the test with the command that installs it
+    (scripts/test installs it; a page nobody looked at is not tested)."""
     path = chromium_path()
     if path is None:
-        pytest.skip(f"headless Chromium not found; install it with: {INSTALL_HINT}")
+        pytest.fail(f"headless Chromium not found; install it with: {INSTALL_HINT}")
     return path
 
 

@@ -162,3 +162,35 @@ def test_error_messages_mask_personal_data(runner, store):
         cli.main, ["--store", store, "--show-pii", "trace", "--case", "110101199001011237", "--onset", "2020-02-02"]
     )
     assert "110101199001011237" in shown.output
+
+
+def test_demo_generates_loads_traces_and_reports(runner, tmp_path):
+    out = tmp_path / "demo"
+    res = runner.invoke(cli.main, ["demo", str(out), "--people", "400", "--days", "4", "--seed", "5"],
+                        catch_exceptions=False)  # fmt: skip
+    assert res.exit_code == 0, res.output
+    for step in ("1/4", "2/4", "3/4", "4/4", "Next:"):
+        assert step in res.stderr
+    assert "read" in res.stderr and "rejected" in res.stderr  # the accounting, rejects included
+    assert (out / "report.html").stat().st_size > 10_000
+    with DuckStore(str(out / "tracer.duckdb")) as st:
+        run = st.load_run()
+    assert run.params["hops"] == 2
+    # The table on stdout shows the top contacts of that run, masked.
+    top = run.contacts.sort_values("rank")["person"].head(3)
+    from tracer.privacy import mask_key
+
+    for key in mask_key(top):
+        assert key in res.stdout
+    assert not any(k in res.stdout for k in top)
+
+
+def test_report_command_writes_a_self_contained_page(runner, store, tmp_path):
+    invoke(runner, store, "load", "presences", SMALL)
+    invoke(runner, store, "trace", "--case", CASE, "--onset", "2020-02-02")
+    page = tmp_path / "r.html"
+    res = invoke(runner, store, "report", "-o", str(page))
+    assert res.exit_code == 0, res.output
+    html = page.read_text(encoding="utf-8")
+    assert "<script" in html and "http://" not in html.replace("http://www.w3.org", "")
+    assert CASE not in html and "13812345678" not in html
