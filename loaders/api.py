@@ -128,7 +128,8 @@ def _alive_rows(ledgers):
 
 
 def _resolve(ledgers, offsets, idents, store):
-    """Person key of every input row (None where the row has none)."""
+    """Person key of every input row (None where the row has none), the
+    identity rows, their aliases and the integer code of every row's key."""
     phones = idents["phone"] if "phone" in idents.columns else pd.Series([], dtype=object)
     res = resolve(idents, known_phone_holders(store, phones))
     rows = offsets[idents["file"].to_numpy()] + idents["pos"].to_numpy()
@@ -137,7 +138,9 @@ def _resolve(ledgers, offsets, idents, store):
     _per_file(ledgers, offsets, rows[res.conflict], lambda led, m: led.warn(m, "phone", "shared-phone"))
     key_by_row = np.full(offsets[-1], None, dtype=object)
     key_by_row[rows] = res.keys
-    return key_by_row, rows, res.aliases
+    code_by_row = np.full(offsets[-1], -1, dtype=np.int64)
+    code_by_row[rows] = res.codes
+    return key_by_row, rows, res.aliases, code_by_row
 
 
 def _reject_kind_conflicts(ledgers, offsets, input_row, place_code, kind, place_key, store):
@@ -198,19 +201,20 @@ def _first_per_key(frame, codes=None):
     return pd.DataFrame(out)
 
 
-def _dictionaries(idents, key_by_row, rows, alive, pres):
-    keep = alive[rows]
+def _dictionaries(idents, key_by_row, rows, key_codes, alive, pres):
+    keys = key_by_row[rows]
+    keep = alive[rows] & ~pd.isna(keys)
     n = int(keep.sum())
 
     def col(name):
         return idents[name].to_numpy(object)[keep] if name in idents.columns else np.full(n, None, object)
 
-    persons = object_frame(key=key_by_row[rows][keep], name=col("name"), district=col("district"))
+    persons = object_frame(key=keys[keep], name=col("name"), district=col("district"))
     places = object_frame(
         key=pres["place_key"].to_numpy(object), kind=pres["kind"].to_numpy(np.int8),
         name=pres["place_name"].to_numpy(object), district=pres["place_district"].to_numpy(object),
     )  # fmt: skip
-    return _first_per_key(persons.dropna(subset=["key"])), _first_per_key(places, pres["place_code"].to_numpy())
+    return _first_per_key(persons, key_codes[keep]), _first_per_key(places, pres["place_code"].to_numpy())
 
 
 def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_min=None, store=None, progress=None):
@@ -226,7 +230,7 @@ def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_mi
     opts = Options(tz=tz, dwell_min=dwell_min)
     ledgers, idents, pres = _parse_all(kind, paths, encoding, read_mapping(mapping), opts, progress)
     offsets = np.concatenate([[0], np.cumsum([len(led) for led in ledgers])]).astype(np.int64)
-    key_by_row, rows, aliases = _resolve(ledgers, offsets, idents, store)
+    key_by_row, rows, aliases, code_by_row = _resolve(ledgers, offsets, idents, store)
     input_row = offsets[pres["file"].to_numpy()] + pres["pos"].to_numpy()
     person_key = key_by_row[input_row]
     keyed = ~pd.isna(person_key)
@@ -238,13 +242,13 @@ def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_mi
     keep = keyed & alive[input_row]
     pres = pres[keep].reset_index(drop=True)
     pres["input_row"], pres["person_key"], pres["place_code"] = input_row[keep], person_key[keep], place_code[keep]
-    pres["person_code"] = pd.factorize(person_key[keep])[0]
+    pres["person_code"] = code_by_row[input_row[keep]]
     pres["end"] = _estimate_venue_ends(pres, dwell_min)
     open_end = pres["open_end"].to_numpy(bool)
     pres["record"] = fingerprint(pres["person_key"], pres["place_key"], pres["start"],
                                  np.where(open_end, -1, pres["end"].to_numpy(np.int64)),
                                  pres["section"], pres["row"], pres["col"])  # fmt: skip
-    persons, places = _dictionaries(idents, key_by_row, rows, alive, pres)
+    persons, places = _dictionaries(idents, key_by_row, rows, code_by_row[rows], alive, pres)
     alias_keys = set(persons["key"])
     aliases = aliases[aliases["key"].isin(alias_keys)].reset_index(drop=True)
     return Prepared(kind, paths, ledgers, offsets, pres, persons, places, aliases)

@@ -140,7 +140,8 @@ def _declared_types(id_type):
     if id_type is None:
         return None
     said_pp, said_id = declared_types(id_type, len(id_type))
-    return pd.Series(np.where(said_pp, "passport", np.where(said_id, "身份证", None)), dtype=object)
+    kind = np.where(said_pp, 0, np.where(said_id, 1, -1))
+    return pd.Series(pd.Categorical.from_codes(kind, categories=["passport", "身份证"]))
 
 
 def _no_identity_messages(none, id_err, id_given, ph_given):

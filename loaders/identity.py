@@ -37,12 +37,15 @@ class Resolved(NamedTuple):
     """Per-row ``keys`` (object; None only for rows with no identifier),
     ``ambiguous`` (phone-keyed because the phone has several holders),
     ``conflict`` (first row of a (phone, document) pair whose phone has
-    several holders) and the ``aliases`` frame ``key, alias``."""
+    several holders), the ``aliases`` frame ``key, alias`` and ``codes``,
+    integer codes of ``keys`` (equal codes ⇔ equal keys; meaningless where
+    the key is None)."""
 
     keys: np.ndarray
     ambiguous: np.ndarray
     conflict: np.ndarray
     aliases: pd.DataFrame
+    codes: np.ndarray = None
 
 
 def phone_pairs_from_aliases(aliases):
@@ -115,7 +118,10 @@ def resolve(rows, known=None):
         conflict[shared] = ~pd.Series(rp[shared] * n_doc + d_code[:n][shared]).duplicated().to_numpy()
     # key codes of the rows that are not given: documents, then phones
     key_code = np.where(has_doc, d_code[:n], np.where(resolved, holder[np.maximum(rp, 0)], n_doc + rp))
-    return Resolved(keys, ambiguous, conflict, _aliases(keys, doc, phone, has_given, key_code, d_code[:n], rp))
+    aliases = _aliases(keys, doc, phone, has_given, key_code, d_code[:n], rp)
+    if has_given.any():  # canonical keys: codes of the strings themselves
+        key_code = pd.factorize(keys)[0].astype(np.int64)
+    return Resolved(keys, ambiguous, conflict, aliases, key_code)
 
 
 def _known(known):

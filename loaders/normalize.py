@@ -374,7 +374,9 @@ def _mostly_distinct(cols, n, max_ratio, sample=4096):
 def _spread(field, codes, index):
     if not isinstance(field, pd.Series):
         return np.asarray(field)[codes]
-    if pd.api.types.is_string_dtype(field.dtype) and field.dtype != object:
+    if field.dtype == object:  # dtype given: pandas would infer its str dtype (a copy to Arrow)
+        return pd.Series(field.to_numpy()[codes], index=index, name=field.name, dtype=object)
+    if pd.api.types.is_string_dtype(field.dtype):
         # Python strings for the distinct values only; rows share them
         return pd.Series(_objects(field)[codes], index=index, name=field.name, dtype=object)
     return pd.Series(field.array.take(codes), index=index, name=field.name)

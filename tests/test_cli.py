@@ -194,3 +194,20 @@ def test_report_command_writes_a_self_contained_page(runner, store, tmp_path):
     html = page.read_text(encoding="utf-8")
     assert "<script" in html and "http://" not in html.replace("http://www.w3.org", "")
     assert CASE not in html and "13812345678" not in html
+
+
+def test_canonical_parquet_input_loads_like_csv(runner, store, tmp_path):
+    frame = pd.read_csv(SMALL, dtype=str, keep_default_na=False)
+    frame = frame[frame["start"].str.startswith("2020")]  # the rows that are valid in the CSV
+    path = tmp_path / "p.parquet"
+    frame.to_parquet(path, index=False)
+    res = invoke(runner, store, "load", "presences", str(path), "--format", "json")
+    summary = json.loads(res.stdout)
+    assert summary["read"] == len(frame) and summary["read"] == summary["loaded"] + summary["duplicates"] + summary["rejected"]
+    csv_store = str(tmp_path / "c.duckdb")
+    invoke(runner, csv_store, "load", "presences", SMALL)
+    with DuckStore(store) as a, DuckStore(csv_store) as b:
+        cols = ["start", "end", "kind", "section", "row", "col", "record"]
+        pa = a.presences()[cols].sort_values("record").reset_index(drop=True)
+        pb = b.presences()[cols].sort_values("record").reset_index(drop=True)
+    pd.testing.assert_frame_equal(pa, pb)
