@@ -90,16 +90,21 @@ def texts(values):
     return out
 
 
-def normalize_code(cells):
+def normalize_code(cells, prefix=""):
     """Place codes (venue, checkpoint, grid, address, bus run): NFKC-folded,
-    spaces removed, upper-cased; blank → None (object array)."""
+    spaces removed, upper-cased, after ``prefix``; blank → None (object
+    array). The work runs once per distinct cell."""
     cells = pd.Series(cells).reset_index(drop=True)
     if not len(cells):
         return np.zeros(0, dtype=object)
     codes, first = distinct_rows(cells)
     arr, _ = arrow_text(cells.iloc[first].reset_index(drop=True))
     arr = pc.utf8_upper(pc.replace_substring_regex(arr, r"\s+", ""))
-    return texts(pd.Series(arr.to_pandas(), dtype=object))[codes]
+    out = texts(pd.Series(arr.to_pandas(), dtype=object))
+    if prefix:
+        ok = ~pd.isna(out)
+        out[ok] = prefix + out[ok]
+    return out[codes]
 
 
 def identity_fields(t, led):

@@ -81,10 +81,7 @@ def resolve(rows, known=None):
     Resolved
     """
     n = len(rows)
-    doc = _col(rows, "doc", n)
-    phone = _col(rows, "phone", n)
-    given = _col(rows, "key", n)
-    has_doc, has_phone = ~pd.isna(doc), ~pd.isna(phone)
+    (doc, has_doc), (phone, has_phone), (given, has_given) = (_col(rows, c, n) for c in ("doc", "phone", "key"))
     # integer codes (one hash pass per column); the store's known pairs share them
     known_phone, known_doc = _known(known)
     p_code, p_uniq = _codes(phone, known_phone)
@@ -109,7 +106,6 @@ def resolve(rows, known=None):
     by_phone = phone_only & (n_holders != 1)
     if by_phone.any():
         keys[by_phone] = _phone_keys(p_uniq)[rp[by_phone]]
-    has_given = ~pd.isna(given)
     keys[has_given] = given[has_given]
     ambiguous = phone_only & (n_holders > 1) & ~has_given
     shared = has_doc & (n_holders > 1) & ~has_given
@@ -118,7 +114,8 @@ def resolve(rows, known=None):
         conflict[shared] = ~pd.Series(rp[shared] * n_doc + d_code[:n][shared]).duplicated().to_numpy()
     # key codes of the rows that are not given: documents, then phones
     key_code = np.where(has_doc, d_code[:n], np.where(resolved, holder[np.maximum(rp, 0)], n_doc + rp))
-    aliases = _aliases(keys, doc, phone, has_given, key_code, d_code[:n], rp)
+    aliases = _aliases(keys, doc, phone, (has_doc | has_phone) & ~has_given, has_doc, has_phone, key_code,
+                       d_code[:n], rp)  # fmt: skip
     if has_given.any():  # canonical keys: codes of the strings themselves
         key_code = pd.factorize(keys)[0].astype(np.int64)
     return Resolved(keys, ambiguous, conflict, aliases, key_code)
@@ -142,16 +139,18 @@ def _phone_keys(uniq_phones):
 
 
 def _col(rows, name, n):
+    """(object array with None for missing, mask of present cells)."""
     if name not in rows.columns:
-        return np.full(n, None, dtype=object)
+        return np.full(n, None, dtype=object), np.zeros(n, dtype=bool)
     out = np.array(pd.Series(rows[name]).astype(object), dtype=object, copy=True)
-    out[pd.isna(out)] = None
-    return out
+    missing = pd.isna(out)
+    out[missing] = None
+    return out, ~missing
 
 
-def _aliases(keys, doc, phone, has_given, key_code, doc_code, phone_code):
-    """Every document and phone seen, under the row's key."""
-    ok = ~pd.isna(keys) & ~has_given
+def _aliases(keys, doc, phone, ok, has_doc, has_phone, key_code, doc_code, phone_code):
+    """Every document and phone seen, under the row's key (rows ``ok``:
+    keyed by a document or phone, not given)."""
     # one row per distinct (key, doc, phone), found on integer codes (cheap)
     combined = np.zeros(len(keys), dtype=np.int64)
     for code in (key_code, doc_code, phone_code):
@@ -160,7 +159,7 @@ def _aliases(keys, doc, phone, has_given, key_code, doc_code, phone_code):
     rows = np.flatnonzero(ok)
     first = np.zeros(len(keys), dtype=bool)
     first[rows[np.unique(combined[rows], return_index=True)[1]]] = True
-    m_doc, m_phone = np.flatnonzero(first & ~pd.isna(doc)), np.flatnonzero(first & ~pd.isna(phone))
+    m_doc, m_phone = np.flatnonzero(first & has_doc), np.flatnonzero(first & has_phone)
     # (key, alias) pairs, documents first, deduplicated on codes; strings for the survivors only
     n_doc = int(np.max(doc_code, initial=-1)) + 2
     k = np.asarray(key_code, dtype=np.int64)

@@ -52,7 +52,7 @@ from .fields import (
     texts,
     timestamp_field,
 )
-from .normalize import arrow_text, mask_of, set_error, start_codes, to_ints
+from .normalize import arrow_text, distinct_rows, mask_of, set_error, start_codes, to_ints
 from .timeparse import parse_timestamp
 from .transport import Seat, normalize_flight_no, normalize_plate, normalize_train_no, parse_flight_seat, parse_train_seat
 
@@ -121,12 +121,9 @@ def _done(led, idents, *presences):
 
 def _place(led, t, column, prefix):
     """Place keys ``prefix:<code>`` from a code column (rejects blanks)."""
-    code = normalize_code(t.cells(column))
-    led.reject(pd.isna(code), column, "unknown-place")
-    out = np.full(len(code), None, dtype=object)
-    ok = ~pd.isna(code)
-    out[ok] = prefix + code[ok]
-    return out
+    keys = normalize_code(t.cells(column), prefix)
+    led.reject(pd.isna(keys), column, "unknown-place")
+    return keys
 
 
 def _name_of(t, column, keys=None, first=None):
@@ -157,7 +154,23 @@ def _strip(cells):
 
 
 def _concat(*parts):
-    """Element-wise join of object arrays and strings; None counts as ''."""
+    """Element-wise join of object arrays and strings; None counts as ''.
+
+    Keys repeat (one flight, many passengers): the strings are built once
+    per distinct combination of the parts and shared by their rows.
+
+    >>> _concat("flight:", np.array(["CA1", None], object), ":", np.array(["d", "d"], object)).tolist()
+    ['flight:CA1:d', 'flight::d']
+    """
+    arrays = [np.asarray(p, dtype=object) for p in parts if not isinstance(p, str)]
+    if not arrays or len(arrays[0]) < 64:
+        return _concat_rows(*parts)
+    codes, first = distinct_rows(*[pd.Series(a, dtype=object) for a in arrays])
+    sub = [p if isinstance(p, str) else np.asarray(p, dtype=object)[first] for p in parts]
+    return _concat_rows(*sub)[codes]
+
+
+def _concat_rows(*parts):
     out = None
     for p in parts:
         if not isinstance(p, str):
