@@ -204,10 +204,10 @@ def trace(
         cfg = dataclasses.replace(cfg, linger_s=tuple(int(linger_min * 60) for _ in cfg.linger_s))
     if window_days is not None:
         cfg = dataclasses.replace(cfg, post_onset_days=float(window_days))
-    with settings.open_store() as store:
+    with settings.open_store() as store, settings.progress("trace") as progress:
         result = run(
             store, cases, hops=hops, min_risk=min_risk, linger=linger_min != 0,
-            pre_onset_days=pre_onset_days, config=cfg, tz=settings.tz,
+            pre_onset_days=pre_onset_days, config=cfg, tz=settings.tz, progress=progress,
         )  # fmt: skip
         run_id = store.save_run(result) if save else None
     emit(settings, result.contacts[CONTACT_COLUMNS], fmt, output, limit=limit, person_cols=("person", "source_case"))

@@ -9,7 +9,7 @@ time this object sees it, and keeps it for the object's life.
 
 A trace on this store reads only what it needs
 (:meth:`Neo4jStore.index_for_sources`): the sources' presences in their
-windows (``person_timeline.cypher``), then every presence at those places
+windows (``trace_sources.cypher``), then every presence at those places
 overlapping those intervals (``place_visitors.cypher``).
 
 Examples
@@ -155,11 +155,12 @@ class Neo4jStore:
         keys, rows = self.run(name, **params)
         return pd.DataFrame(rows, columns=keys) if rows else pd.DataFrame({k: [] for k in keys})
 
-    def visits(self, name, **params):
-        """A per-place columnar read (``place_visitors``, ``all_presences``)
-        as one row per presence."""
+    def visits(self, name, per_row=("place", "kind"), **params):
+        """A columnar read (``place_visitors``, ``all_presences``: one row
+        per place; ``trace_sources``: ``per_row=("person",)``) as one row
+        per presence."""
         keys, rows = self.run(name, **params)
-        return _explode(keys, rows)
+        return _explode(keys, rows, per_row)
 
     def write(self, work, doing="writing to"):
         """Run ``work(tx)`` in one managed (retried) write transaction."""
@@ -347,10 +348,9 @@ class Neo4jStore:
         # inside it through its linger padding: look back by the longest linger.
         back_s = int(np.max(linger_s)) if len(linger_s) else 0
         windows = [{"person": k, "start_s": int(a) - back_s, "end_s": int(b)} for k, a, b in src.itertuples(index=False)]
-        own = self.frame("person_timeline", windows=windows) if windows else pd.DataFrame()
+        own = self.visits("trace_sources", per_row=("person",), windows=windows) if windows else pd.DataFrame()
         if own.empty:
             return self._build(self._canonical(own))
-        own = own[["person", "place", "kind", "start_s", "end_s", "section", "row", "col", "flags", "record"]]
         spans = own.merge(src, left_on="person", right_on="key")
         linger = np.asarray(linger_s, dtype=np.int64)[spans["kind"].map(KIND_CODES).fillna(0).to_numpy(np.int64)]
         lo = np.maximum(spans["start_s"].to_numpy(np.int64), spans["ws"].to_numpy(np.int64))
@@ -391,20 +391,20 @@ def _keys_and_values(result):
     return keys, result.values()
 
 
-_LIST_COLUMNS = {"person": object, "start_s": np.int64, "end_s": np.int64, "section": np.int16, "row": np.int16,
+_LIST_COLUMNS = {"person": object, "place": object, "kind": object, "start_s": np.int64, "end_s": np.int64, "section": np.int16, "row": np.int16,
                  "col": np.int16, "flags": np.uint8, "record": np.int64}
 
 
-def _explode(keys, rows):
-    """Rows of ``place, kind`` plus parallel lists → one row per presence."""
+def _explode(keys, rows, per_row=("place", "kind")):
+    """Rows of ``per_row`` scalars plus parallel lists → one row per presence
+    (``place_visitors``: one row per place; ``trace_sources``: per person)."""
     pos = {k: i for i, k in enumerate(keys)}
-    counts = np.fromiter((len(r[pos["person"]]) for r in rows), dtype=np.int64, count=len(rows))
-    out = {
-        "place": np.repeat(np.asarray([r[pos["place"]] for r in rows], dtype=object), counts),
-        "kind": np.repeat(np.asarray([r[pos["kind"]] for r in rows], dtype=object), counts),
-    }
+    lists = [k for k in keys if k not in per_row]
+    counts = np.fromiter((len(r[pos[lists[0]]]) for r in rows), dtype=np.int64, count=len(rows))
+    out = {name: np.repeat(np.asarray([r[pos[name]] for r in rows], dtype=object), counts) for name in per_row}
     total = int(counts.sum())
-    for name, dtype in _LIST_COLUMNS.items():
+    for name in lists:
+        dtype = _LIST_COLUMNS.get(name, object)
         items = chain.from_iterable(r[pos[name]] for r in rows)
         if dtype is object:
             out[name] = np.fromiter(items, dtype=object, count=total)
