@@ -508,17 +508,23 @@ def emit(settings, frame, fmt, output, limit=0, person_cols=()):
 
 
 def print_table(frame, output, limit):
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     shown = frame.head(limit) if limit else frame
-    table = Table(show_header=True, header_style="bold")
-    for col in shown.columns:
+    cells = [[_cell(v) for v in row] for row in shown.itertuples(index=False)]
+    table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for k, col in enumerate(shown.columns):
+        width = max([len(str(col))] + [len(row[k]) for row in cells])
         numeric = shown[col].dtype.kind in "iuf"
-        table.add_column(str(col), justify="right" if numeric else "left", no_wrap=True)
-    for row in shown.itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
-    # Piped or written to a file: wide enough that keys are never cut.
+        # Keys and numbers are never cut; long text (times, places) may wrap.
+        keep = numeric or width <= 20
+        table.add_column(str(col), justify="right" if numeric else "left", no_wrap=keep,
+                         min_width=min(width, 20) if keep else 10)  # fmt: skip
+    for row in cells:
+        table.add_row(*row)
+    # Piped or written to a file: wide enough that nothing is cut.
     wide = bool(output) or not sys.stdout.isatty()
     console = Console(file=open(output, "w", encoding="utf-8") if output else None, width=220 if wide else None)
     console.print(table)
