@@ -155,9 +155,9 @@ def load(settings, kind, files, encoding, mapping, dwell_min, rejects, warnings_
             dwell_min=dwell_min, progress=progress,
         )  # fmt: skip
     if rejects:
-        report.rejects.to_csv(rejects, index=False)
+        mask_raw_cells(settings, report.rejects).to_csv(rejects, index=False)
     if warnings_file:
-        report.warning_rows.to_csv(warnings_file, index=False)
+        mask_raw_cells(settings, report.warning_rows).to_csv(warnings_file, index=False)
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -481,6 +481,36 @@ def mask_frame(settings, frame, person_cols):
         if col in frame.columns:
             frame[col] = mask_key(frame[col])
     return frame
+
+
+_NAME_HEADERS = {"name", "姓名", "旅客姓名", "乘客姓名"}
+
+
+def mask_raw_cells(settings, frame):
+    """Rejects and warnings keep each row's raw cells (as JSON) so the data
+    can be fixed; unless --show-pii, names, ID numbers and phones in them
+    are masked like everywhere else."""
+    if settings.show_pii or frame.empty or "raw" not in frame.columns:
+        return frame
+    import json
+
+    from tracer.privacy import mask_message, mask_name
+
+    def mask(text):
+        try:
+            cells = json.loads(text)
+        except (TypeError, ValueError):
+            return mask_message(str(text))
+        for key, value in cells.items():
+            if isinstance(value, str):
+                is_name = str(key).strip().lower() in _NAME_HEADERS
+                cells[key] = mask_name([value])[0] if is_name else mask_message(value)
+        return json.dumps(cells, ensure_ascii=False)
+
+    out = frame.assign(raw=frame["raw"].map(mask))
+    if "message" in out.columns:
+        out["message"] = out["message"].map(lambda m: mask_message(str(m)))
+    return out
 
 
 def emit(settings, frame, fmt, output, limit=0, person_cols=()):

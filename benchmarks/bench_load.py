@@ -1,4 +1,4 @@
-"""Loader throughput: messy venues and flights CSVs → a fresh DuckDB store.
+"""Loader throughput: messy venues, flights and trains files → a fresh DuckDB store.
 
 Generates realistic raw files with numpy (valid resident IDs with a few
 wrong check digits, lower-case ``x`` and full-width digits, phones with
@@ -19,7 +19,13 @@ Usage::
 
     python benchmarks/bench_load.py                  # 200k rows each, best of 3
     python benchmarks/bench_load.py --rows 1000000 --kinds venues --repeat 1
+    python benchmarks/bench_load.py --kinds flights.xlsx,trains.xlsx   # 100k rows each
+    python benchmarks/bench_load.py --kinds trains.xlsx --engine openpyxl   # the fallback
     python benchmarks/bench_load.py --profile venues # cProfile of one load_files
+
+After the stages, each file is loaded once more in a fresh process, which
+prints that load's wall time and the process's peak resident memory
+(``ru_maxrss``; ``--no-memory`` skips it).
 
 Examples
 --------
@@ -40,7 +46,7 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-__all__ = ["venues_frame", "flights_frame", "write_csv", "time_stages", "main"]
+__all__ = ["venues_frame", "flights_frame", "trains_frame", "write_csv", "write_xlsx", "time_stages", "peak_memory", "main"]
 
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 _CHECK = np.array(list("10X98765432"))
@@ -174,11 +180,81 @@ def flights_frame(n_rows, seed=0, n_people=None, n_flights=None):
     return _duplicate(rng, frame)
 
 
-FRAMES = {"venues": venues_frame, "flights": flights_frame}
+_STATIONS = np.array(["北京西", "石家庄", "郑州东", "武汉", "长沙南", "广州南"], dtype=object)
+
+
+def trains_frame(n_rows, seed=0, n_people=None, n_trains=None):
+    """A messy raw trains table of about ``n_rows`` rows (strings; each
+    passenger rides their own segment of the train's route)."""
+    rng = np.random.default_rng(seed)
+    n = int(n_rows / 1.01)
+    ids, phones, names = _people(rng, n_people or max(n // 4, 10))
+    who = rng.integers(0, len(ids), n)
+    n_trains = n_trains or max(n // 400, 5)
+    train = rng.integers(0, n_trains, n)
+    prefix = np.array(list("GDKZT"))[train % 5]
+    number = (train * 13 % 9000 + 1).astype(str)
+    tno = np.char.add(prefix, number).astype(object)
+    r = rng.random(n)
+    odd = np.flatnonzero(r < 0.05)
+    tno[odd] = [f"{p.lower()} {x}次" for p, x in zip(prefix[odd], number[odd])]
+    day = train % 14
+    board = rng.integers(0, len(_STATIONS) - 1, n)
+    alight = board + 1 + (rng.random(n) * (len(_STATIONS) - 1 - board)).astype(np.int64)
+    dep_s = day * 86400 + 6 * 3600 + (train * 900) % (12 * 3600) + board * 5400
+    arr_s = day * 86400 + 6 * 3600 + (train * 900) % (12 * 3600) + alight * 5400  # may pass midnight
+    date = np.datetime_as_string(np.datetime64("2020-01-10") + day.astype("timedelta64[D]"), unit="D").astype(object)
+    dep = pd.to_datetime(dep_s, unit="s").strftime("%H:%M").to_numpy(object)
+    arr = pd.to_datetime(arr_s, unit="s").strftime("%H:%M").to_numpy(object)
+    car = rng.integers(1, 17, n)
+    row = rng.integers(1, 20, n).astype(str)
+    letter = rng.choice(list("ABCDF"), n)
+    seat = np.char.add(row, letter).astype(object)
+    carriage = car.astype(str).astype(object)
+    r = rng.random(n)
+    inline = np.flatnonzero(r < 0.4)  # carriage inside the seat cell
+    seat[inline] = [f"{c:02d}车{s}" for c, s in zip(car[inline], seat[inline])]
+    carriage[inline[: len(inline) // 2]] = None
+    berth = np.flatnonzero((r >= 0.4) & (r < 0.5))
+    seat[berth] = [f"{c:02d}车{int(s[:-1]):03d}号{'上中下'[k % 3]}铺" for k, c, s in zip(berth, car[berth], seat[berth])]
+    seat[(r >= 0.5) & (r < 0.52)] = "无座"
+    seat[(r >= 0.52) & (r < 0.55)] = None
+    id_type = np.where(rng.random(n) < 0.5, "身份证", "居民身份证").astype(object)
+    frame = pd.DataFrame({
+        "name": names[who], "id_type": id_type, "id_number": _damage_ids(rng, ids[who]),
+        "phone": _damage_phones(rng, phones[who]), "train_no": tno, "travel_date": date,
+        "board_station": _STATIONS[board], "alight_station": _STATIONS[alight],
+        "dep_time": dep, "arr_time": arr, "carriage": carriage, "seat": seat,
+    })  # fmt: skip
+    return _duplicate(rng, frame)
+
+
+FRAMES = {"venues": venues_frame, "flights": flights_frame, "trains": trains_frame}
+_DATE_COLUMNS = ("flight_date", "travel_date")
 
 
 def write_csv(frame, path, encoding="utf-8"):
     frame.to_csv(path, index=False, encoding=encoding)
+    return path
+
+
+def write_xlsx(frame, path):
+    """Write ``frame`` as an XLSX workbook the way office exports look:
+    travel dates as date cells, one time of day in five as a time cell,
+    the rest as text."""
+    import datetime
+
+    frame = frame.copy()
+    for col in _DATE_COLUMNS:
+        if col in frame.columns:
+            frame[col] = pd.to_datetime(frame[col]).dt.date.astype(object)
+    rng = np.random.default_rng(7)
+    for col in ("dep_time", "arr_time"):
+        cells = frame[col].to_numpy(object)
+        pick = np.flatnonzero((rng.random(len(cells)) < 0.2) & np.array([len(str(c)) == 5 for c in cells]))
+        cells[pick] = [datetime.time(int(c[:2]), int(c[3:])) for c in cells[pick]]
+        frame[col] = cells
+    frame.to_excel(path, index=False, engine="openpyxl")
     return path
 
 
@@ -249,31 +325,96 @@ def _profile(kind, path, top=35):
     pstats.Stats(prof).sort_stats("cumulative").print_stats(top)
 
 
+def _set_xlsx_engine(engine):
+    """Force one XLSX engine (``calamine`` or ``openpyxl``) for a before/after."""
+    import loaders.io
+
+    if engine:
+        loaders.io.XLSX_ENGINES = (engine,)
+
+
+def peak_memory(kind, path, engine=None):
+    """``(wall s, peak RSS bytes, rows read)`` of one ``load_files`` of
+    ``path`` into a fresh store, in a fresh Python process (the peak
+    includes the interpreter and imported libraries: see ``baseline``)."""
+    import json
+    import subprocess
+
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, path] + (["--engine", engine] if engine else [])
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _child(kind, path, engine):
+    """Body of :func:`peak_memory`: one load, JSON on stdout."""
+    import json
+    import resource
+
+    import loaders.api  # noqa: F401  (imports count in the baseline, not the load)
+    from tracer.duck import DuckStore
+
+    _set_xlsx_engine(engine)
+    d = tempfile.mkdtemp(prefix="bench-load-mem-")
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    with DuckStore(os.path.join(d, "m.duckdb")) as store:
+        base = max(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        t = time.perf_counter()
+        report = loaders.api.load_files(store, kind, [path])
+        wall = time.perf_counter() - t
+    shutil.rmtree(d, ignore_errors=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"wall_s": wall, "peak_bytes": peak, "baseline_bytes": base, "read": report.read}))
+
+
+def _bench_file(workdir, spec, rows, xlsx_rows):
+    """Path of the raw file for ``kind`` or ``kind.xlsx`` (made once, cached)."""
+    kind, _, fmt = spec.partition(".")
+    fmt = fmt or "csv"
+    n = xlsx_rows if fmt == "xlsx" else rows
+    path = os.path.join(workdir, f"{kind}_{n}.{fmt}")
+    if not os.path.exists(path):
+        frame = FRAMES[kind](n, seed=1)
+        (write_xlsx if fmt == "xlsx" else write_csv)(frame, path + ".tmp." + fmt)
+        os.replace(path + ".tmp." + fmt, path)
+    return kind, path
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rows", type=int, default=200_000)
-    ap.add_argument("--kinds", default="venues,flights")
+    ap.add_argument("--rows", type=int, default=200_000, help="rows of each CSV file")
+    ap.add_argument("--xlsx-rows", type=int, default=100_000, help="rows of each XLSX file")
+    ap.add_argument("--kinds", default="venues,flights", help="comma-separated KIND (CSV) or KIND.xlsx")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--engine", choices=["calamine", "openpyxl"], help="force one XLSX engine")
+    ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory load (a fresh process)")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "tracer-bench-load"))
     ap.add_argument("--profile", metavar="KIND", help="print a cProfile of one load_files of KIND and stop")
+    ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.child:
+        return _child(*args.child, args.engine)
+    _set_xlsx_engine(args.engine)
     os.makedirs(args.workdir, exist_ok=True)
-    paths = {}
-    for kind in ([args.profile] if args.profile else args.kinds.split(",")):
-        paths[kind] = os.path.join(args.workdir, f"{kind}_{args.rows}.csv")
-        if not os.path.exists(paths[kind]):
-            write_csv(FRAMES[kind](args.rows, seed=1), paths[kind])
+    specs = [args.profile] if args.profile else args.kinds.split(",")
+    paths = [_bench_file(args.workdir, spec, args.rows, args.xlsx_rows) for spec in specs]
     if args.profile:
-        _profile(args.profile, paths[args.profile])
+        _profile(*paths[0])
         return
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; best of {args.repeat}")
-    for kind, path in paths.items():
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; best of {args.repeat}"
+          + (f"; XLSX engine {args.engine}" if args.engine else ""))  # fmt: skip
+    for kind, path in paths:
         stages, report = time_stages(kind, path, args.repeat, args.workdir)
         rows = report.read
-        print(f"{kind}: {rows:,} rows ({os.path.getsize(path) / 1e6:.1f} MB), loaded {report.loaded:,}, "
-              f"duplicates {report.duplicates:,}, rejected {report.rejected:,} {report.by_code}")  # fmt: skip
+        print(f"{os.path.basename(path)}: {rows:,} rows ({os.path.getsize(path) / 1e6:.1f} MB), "
+              f"loaded {report.loaded:,}, duplicates {report.duplicates:,}, rejected {report.rejected:,} "
+              f"{report.by_code}")  # fmt: skip
         for stage, (wall, cpu) in stages.items():
             print(f"  {stage:<11} {wall:7.3f} s  {rows / wall:>12,.0f} rows/s   (CPU {cpu:6.3f} s)")
+        if not args.no_memory:
+            got = peak_memory(kind, path, args.engine)
+            print(f"  fresh process: end to end {got['wall_s']:.3f} s  {rows / got['wall_s']:>12,.0f} rows/s; "
+                  f"peak RSS {got['peak_bytes'] / 2**20:,.0f} MiB "
+                  f"(before the load {got['baseline_bytes'] / 2**20:,.0f} MiB)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@
    ``benchmarks/run.py``, :func:`benchmarks.data.city_store`) from its
    DuckStore into an *emptied* Neo4j database with :func:`queries.push.push`
    (batched ``UNWIND``: an existence check on ``VISITED.record``, then
-   ``CREATE``), and report presences per second.
+   ``CREATE``), and report presences per second. ``--bulk`` measures the
+   offline import instead (:func:`queries.bulk.bulk_push`: CSV files, then
+   ``scripts/neo4j import``: stop, ``neo4j-admin database import full``,
+   start, schema), end to end; it replaces the database of the server in
+   ``--neo4j-dir`` / ``$NEO4J_DIR`` (whose Bolt port must be the URI's).
 2. **Trace**: 100 random residents as A-class cases (onset 2020-01-14, 4
    infectious days before, so each window is the whole period), ``hops=1``,
    linger on. tracer end to end on a fresh :class:`Neo4jStore` (narrow reads,
@@ -18,6 +22,8 @@ Usage::
     python benchmarks/neo4j_bench.py                      # push + trace, ~1 M presences
     python benchmarks/neo4j_bench.py --skip-push          # trace only (graph already loaded)
     NEO4J_URI=bolt://127.0.0.1:7688 python benchmarks/neo4j_bench.py --presences 100000
+    NEO4J_DIR=/tmp/n4 NEO4J_BOLT_PORT=7697 NEO4J_HTTP_PORT=7484 NEO4J_URI=bolt://127.0.0.1:7697 \
+        python benchmarks/neo4j_bench.py --bulk      # offline import, then trace
 
 The push empties the database first (``--skip-push`` keeps it).
 """
@@ -70,6 +76,20 @@ def bench_push(duck, store, batch_rows):
     seconds = time.perf_counter() - t0
     log(f"push: {result.presences_read:,} presences ({result.presences_loaded:,} new) "
         f"in {seconds:.1f} s = {result.presences_read / seconds:,.0f} presences/s")
+    return result, seconds
+
+
+def bench_bulk(duck, uri, neo4j_dir):
+    """Offline import (replaces the database), end to end."""
+    from queries.bulk import bulk_push
+
+    stages = {}
+    t0 = time.perf_counter()
+    result = bulk_push(duck, uri, force=True, neo4j_dir=neo4j_dir, runs=False, timings=stages)
+    seconds = time.perf_counter() - t0
+    log(f"bulk push: {result.presences_read:,} presences in {seconds:.1f} s = "
+        f"{result.presences_read / seconds:,.0f} presences/s (CSV {stages['write_s']:.1f} s, "
+        f"stop+import+start+schema {stages['import_s']:.1f} s, count check {stages['verify_s']:.1f} s)")
     return result, seconds
 
 
@@ -131,13 +151,17 @@ def main(argv=None):
     ap.add_argument("--workdir", default="/tmp/tracer-bench")
     ap.add_argument("--uri", default=os.environ.get("NEO4J_URI"))
     ap.add_argument("--skip-push", action="store_true")
+    ap.add_argument("--bulk", action="store_true", help="offline import instead of the UNWIND push")
+    ap.add_argument("--neo4j-dir", default=os.environ.get("NEO4J_DIR"), help="server home for --bulk")
     args = ap.parse_args(argv)
     from queries.neo4j_store import Neo4jStore
 
     duck, info = open_city(args.workdir, args.presences, args.seed)
     log(f"city: {info['n']:,} presences, {info['n_people']:,} people")
     with duck:
-        if not args.skip_push:
+        if args.bulk:
+            bench_bulk(duck, args.uri, args.neo4j_dir)
+        elif not args.skip_push:
             with Neo4jStore(args.uri) as store:
                 bench_push(duck, store, args.batch_rows)
         bench_trace(duck, args.uri, args.cases, args.seed)

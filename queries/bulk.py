@@ -123,7 +123,7 @@ def write_import_files(duck_store, directory):
 
 
 def bulk_push(duck_store, uri=None, user=None, password=None, workdir=None, progress=None, force=False,
-              neo4j_dir=None, runs=True):
+              neo4j_dir=None, runs=True, timings=None):
     """Load ``duck_store`` into an empty Neo4j database by offline import.
 
     Writes the CSVs (:func:`write_import_files`), runs ``scripts/neo4j
@@ -143,6 +143,9 @@ def bulk_push(duck_store, uri=None, user=None, password=None, workdir=None, prog
         ``$NEO4J_DIR``, else ``<repo>/.neo4j``); the server must be one that
         script runs, on this machine.
     runs : also copy the saved trace runs.
+    timings : a dict to fill with the seconds of each stage: ``write_s``
+        (CSVs), ``import_s`` (the script: stop, import, start, schema),
+        ``verify_s`` (counts), ``runs_s``; or None.
 
     Returns
     -------
@@ -160,11 +163,17 @@ def bulk_push(duck_store, uri=None, user=None, password=None, workdir=None, prog
     conf = settings(uri, user, password, None)
     if not force:
         _refuse_non_empty(conf)
+    stages = {} if timings is None else timings
     with tempfile.TemporaryDirectory(prefix="tracer-import-") as tmp:
         files = write_import_files(duck_store, workdir or tmp)
+        stages["write_s"] = files.seconds
         _report(progress, 0, files.counts["VISITED"])
+        t1 = time.perf_counter()
         _run_script(files.directory, conf, force, neo4j_dir)
+        stages["import_s"] = time.perf_counter() - t1
+    t1 = time.perf_counter()
     counts = database_counts(conf)
+    stages["verify_s"] = time.perf_counter() - t1
     expected = dict(files.counts)
     if counts != expected:
         raise StoreError(
@@ -172,7 +181,9 @@ def bulk_push(duck_store, uri=None, user=None, password=None, workdir=None, prog
             hint="see the import report in the server's logs/ directory",
         )
     _report(progress, files.counts["VISITED"], files.counts["VISITED"])
+    t1 = time.perf_counter()
     n_runs = _copy_runs(duck_store, conf) if runs else 0
+    stages["runs_s"] = time.perf_counter() - t1
     return PushResult(
         persons=counts["Person"], places=counts["Place"], aliases=counts["ALIAS"],
         presences_read=files.counts["VISITED"], presences_loaded=counts["VISITED"], presences_present=0,

@@ -211,3 +211,35 @@ def test_canonical_parquet_input_loads_like_csv(runner, store, tmp_path):
         pa = a.presences()[cols].sort_values("record").reset_index(drop=True)
         pb = b.presences()[cols].sort_values("record").reset_index(drop=True)
     pd.testing.assert_frame_equal(pa, pb)
+
+
+def test_rejects_file_masks_personal_data_unless_asked(runner, store, tmp_path):
+    venues = os.path.join(DATA, "venues_messy.csv")
+    masked, shown = tmp_path / "masked.csv", tmp_path / "shown.csv"
+    invoke(runner, store, "load", "venues", venues, "--rejects", str(masked))
+    runner.invoke(cli.main, ["--store", str(tmp_path / "b.duckdb"), "--show-pii", "load", "venues", venues,
+                             "--rejects", str(shown)], catch_exceptions=False)  # fmt: skip
+    a, b = pd.read_csv(masked), pd.read_csv(shown)
+    assert a["line"].tolist() == b["line"].tolist() and a["code"].tolist() == b["code"].tolist()
+    assert "11010519900307451X" in " ".join(b["raw"]) and "11010519900307451X" not in " ".join(a["raw"])
+    assert "110105********451X" in " ".join(a["raw"])
+    assert "钱七" in " ".join(b["raw"]) and "钱七" not in " ".join(a["raw"])
+
+
+def test_locked_store_and_undecodable_file_are_clear_errors(runner, store, tmp_path):
+    invoke(runner, store, "load", "presences", SMALL)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
+         "time.sleep(60)", store], stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        res = runner.invoke(cli.main, ["--store", store, "trace", "--case", CASE, "--onset", "2020-02-02"])
+        assert res.exit_code == 1 and "in use by another" in res.output and "Traceback" not in res.output
+    finally:
+        holder.kill()
+        holder.wait()
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"person,place,kind,start,end\n\xff\xfe\xff\xff,x,venue,2020-01-01,2020-01-02\n")
+    res = runner.invoke(cli.main, ["--store", store, "load", "presences", str(bad)])
+    assert res.exit_code == 1 and "cannot decode" in res.output and "--encoding" in res.output

@@ -47,3 +47,18 @@ def test_every_command_has_help_text():
     for name, command in cli.main.commands.items():
         assert command.help and len(command.help) > 40, name
         assert runner.invoke(cli.main, [name, "--help"]).exit_code == 0
+
+
+def test_the_library_in_ten_lines_runs(tmp_path, monkeypatch):
+    import shutil
+
+    block = README[README.index("## The library in ten lines"):]
+    code = block[block.index("```python") + len("```python"):]
+    code = code[: code.index("```")]
+    assert len([line for line in code.strip().splitlines() if line.strip()]) <= 14
+    shutil.copy(os.path.join(os.path.dirname(__file__), "data", "presences_small.csv"), tmp_path / "presences.csv")
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    result = scope["result"]
+    assert len(result.contacts) == 4 and scope["g"].number_of_nodes() > 4
