@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tracer.errors import StoreError
+from tracer.jsonutil import json_default
 from tracer.schema import DEFAULT_TZ
 from tracer.timeutil import from_epoch_s
 
@@ -54,8 +55,8 @@ def save_run(store, run, events=False):
     evidence = pd.DataFrame(getattr(run, "events", None))
     rows = _exposure_rows(contacts, evidence)
     cases = _case_rows(getattr(run, "cases", None), contacts)
-    params_json = json.dumps(params, default=_json_default, sort_keys=True)
-    events_json = json.dumps(_encode_frame(evidence, tz), default=_json_default) if events else None
+    params_json = json.dumps(params, default=json_default, sort_keys=True)
+    events_json = json.dumps(_encode_frame(evidence, tz), default=json_default) if events else None
 
     def work(tx):
         stored = tx.run("MATCH (r:TraceRun {id: $id}) RETURN count(r) AS n", id=run_id).single()["n"]
@@ -208,14 +209,3 @@ def _decode_frame(encoded, tz):
 def _native(value):
     return value.to_native() if hasattr(value, "to_native") else value
 
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (pd.Timestamp, datetime)):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    return str(value)

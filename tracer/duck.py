@@ -4,7 +4,10 @@
 in one transaction (committed whole or not at all, also when the process is
 killed); every committed append that changes anything bumps ``meta.version``,
 and the presence index persisted beside the file (``<path>.index/``) is
-rebuilt only when that version moved.
+rebuilt only when that version moved. The batch's dictionary entries are
+built in :mod:`tracer.duck_dicts` and trace runs stored by
+:mod:`tracer.duck_runs`; :class:`DuckStore` holds the connection and ties
+them together.
 
 Examples
 --------
@@ -23,22 +26,22 @@ Examples
 """
 
 import importlib
-import json
 import re
-import secrets
 import shutil
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from .errors import StoreError, StoreLocked, UnknownPerson, ValidationError
+from . import duck_runs
+from .duck_dicts import (alias_entries, check_place_kinds, insert_aliases, person_entries, place_entries,
+                         upsert_entries)
+from .duck_runs import SavedRun
+from .duck_sql import fetch_one, registered, rollback, utcnow
+from .errors import StoreError, StoreLocked, UnknownPerson
 from .presence import validate_presences
-from .schema import KIND_CODES, PRESENCE_COLUMNS
+from .schema import PRESENCE_COLUMNS
 from .store import AppendResult
 
 __all__ = ["DuckStore", "SavedRun", "SCHEMA_VERSION"]
@@ -72,31 +75,9 @@ CREATE TABLE IF NOT EXISTS run_contacts (run VARCHAR NOT NULL, run_pos BIGINT NO
 CREATE TABLE IF NOT EXISTS run_events (run VARCHAR NOT NULL, run_pos BIGINT NOT NULL);
 """
 
-_RUN_RESERVED = ("run", "run_pos")
 _KEY_CACHE_MIN = 2_000  # above this many codes, read a whole dictionary once
-#: SQL: the entry ``b`` already has a row in ``table``.
-_KNOWN = "(SELECT 1 FROM {table} t WHERE t.key = b.key)"
 #: Dictionary frames: int32 codes, text as pandas ``str`` (missing = NaN).
 _DICT_DTYPES = {"code": np.int32, "key": "str", "name": "str", "district": "str"}
-
-
-@dataclass
-class SavedRun:
-    """A trace run as stored: what :meth:`DuckStore.load_run` returns.
-
-    Attributes
-    ----------
-    id : str, e.g. ``run-20240131-093000-1a2b``.
-    created : pandas.Timestamp (UTC, naive).
-    params : dict, the run parameters as saved (JSON round trip).
-    contacts, events : DataFrame, with the columns and dtypes they were saved with.
-    """
-
-    id: str
-    created: pd.Timestamp
-    params: dict
-    contacts: pd.DataFrame
-    events: pd.DataFrame
 
 
 class DuckStore:
@@ -171,12 +152,13 @@ class DuckStore:
         return self.path.with_name(self.path.name + ".index")
 
     def _meta(self, key):
-        row = _one(self.con, "SELECT value FROM meta WHERE key = ?", [key])
+        row = fetch_one(self.con, "SELECT value FROM meta WHERE key = ?", [key])
         return None if row is None else row[0]
 
     def _prepare_schema(self):
         con = self.con
-        exists = _one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta' AND schema_name = 'main'")[0]
+        sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta' AND schema_name = 'main'"
+        exists = fetch_one(con, sql)[0]
         if not exists and self.read_only:
             raise StoreError(
                 f"{self.path} is not a tracer store (no meta table)",
@@ -226,72 +208,40 @@ class DuckStore:
         rows = rows[~rows["record"].duplicated(keep="first").to_numpy()].reset_index(drop=True)
         person_inv, person_keys = pd.factorize(rows["person_key"])
         place_inv, place_keys = pd.factorize(rows["place_key"])
-        persons = _person_entries(batch.persons, person_keys, batch.aliases)
-        places = _place_entries(batch.places, place_keys, rows["kind"].to_numpy(), place_inv)
-        aliases = _alias_entries(batch.aliases)
+        persons = person_entries(batch.persons, person_keys, batch.aliases)
+        places = place_entries(batch.places, place_keys, rows["kind"].to_numpy(), place_inv)
+        aliases = alias_entries(batch.aliases)
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
             _report(progress, 0, read)
-            changed = self._upsert("persons", persons) + self._upsert("places", places)
-            changed += self._insert_aliases(aliases)
+            changed = upsert_entries(con, "persons", persons, self.path)
+            changed += upsert_entries(con, "places", places, self.path)
+            changed += insert_aliases(con, aliases)
             fresh = self._fresh_presences(rows, person_keys, person_inv, place_keys, place_inv)
             source = self._next_source() if (len(fresh) or changed) else -1
             self._insert_presences(fresh, source, progress, read - len(fresh), read)
             if source >= 0:
                 con.execute(
-                    "INSERT INTO sources VALUES (?, ?, ?, ?)", [source, batch.source or "", _utcnow(), len(fresh)]
+                    "INSERT INTO sources VALUES (?, ?, ?, ?)", [source, batch.source or "", utcnow(), len(fresh)]
                 )
                 con.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'version'")
                 con.execute("COMMIT")
             else:
                 con.execute("ROLLBACK")
         except duckdb.Error as exc:
-            _rollback(con)
+            rollback(con)
             raise StoreError(f"append to {self.path} failed: {exc}", hint="the store is unchanged") from exc
         except BaseException:
-            _rollback(con)
+            rollback(con)
             raise
         _report(progress, read, read)
         return AppendResult(read=read, loaded=len(fresh), duplicates=read - len(fresh), source=source)
 
-    def _upsert(self, table, entries):
-        """Fill empty attributes of known keys, insert new keys; return #changes."""
-        if not len(entries):
-            return 0
-        con = self.con
-        attrs = [c for c in entries.columns if c not in ("key", "pos")]
-        with _registered(con, _entries=entries):
-            fill = " OR ".join(f"({_empty(table, c)} AND b.{c} IS NOT NULL)" for c in attrs)
-            sets = ", ".join(f"{c} = CASE WHEN {_empty(table, c)} THEN b.{c} ELSE {table}.{c} END" for c in attrs)
-            updated = _one(con, f"UPDATE {table} SET {sets} FROM _entries b WHERE {table}.key = b.key AND ({fill})")[0]
-            base = _one(con, f"SELECT coalesce(max(code), -1) + 1 FROM {table}")[0]
-            new = _one(con, f"SELECT count(*) FROM _entries b WHERE NOT EXISTS {_KNOWN.format(table=table)}")[0]
-            if base + new > np.iinfo(np.int32).max:
-                raise StoreError(f"{table} dictionary of {self.path} would exceed int32 codes")
-            cols = ", ".join(f"b.{c}" for c in attrs)
-            con.execute(
-                f"INSERT INTO {table} (code, key, {', '.join(attrs)}) "
-                f"SELECT ? + row_number() OVER (ORDER BY b.pos) - 1, b.key, {cols} FROM _entries b "
-                f"WHERE NOT EXISTS {_KNOWN.format(table=table)}",
-                [base],
-            )
-        return int(updated) + int(new)
-
-    def _insert_aliases(self, aliases):
-        if not len(aliases):
-            return 0
-        with _registered(self.con, _aliases=aliases):
-            return _one(
-                self.con,
-                "INSERT INTO aliases SELECT key, alias FROM _aliases a WHERE NOT EXISTS "
-                "(SELECT 1 FROM aliases x WHERE x.key = a.key AND x.alias = a.alias)",
-            )[0]
-
     def _codes(self, table, keys, column="code"):
         """int32 ``column`` (codes; -1 when unknown) of ``keys``, in the order given."""
         frame = pd.DataFrame({"key": pd.Series(keys, dtype=object), "pos": np.arange(len(keys))})
-        with _registered(self.con, _keys=frame):
+        with registered(self.con, _keys=frame):
             sql = f"SELECT k.pos, t.{column} AS value FROM _keys k JOIN {table} t ON t.key = k.key"
             got = self.con.execute(sql).fetchnumpy()
         codes = np.full(len(keys), -1, dtype=np.int32)
@@ -300,7 +250,7 @@ class DuckStore:
 
     def _fresh_presences(self, rows, person_keys, person_inv, place_keys, place_inv):
         """Batch rows with codes, minus records already stored (batch order kept)."""
-        _check_place_kinds(rows, place_keys, place_inv, self._codes("places", place_keys, "kind"))
+        check_place_kinds(rows, place_keys, place_inv, self._codes("places", place_keys, "kind"))
         frame = pd.DataFrame(
             {
                 "person": self._codes("persons", person_keys)[person_inv],
@@ -314,7 +264,7 @@ class DuckStore:
         if not len(frame):
             return frame
         probe = pd.DataFrame({"record": frame["record"].to_numpy(), "pos": np.arange(len(frame))})
-        with _registered(self.con, _records=probe):
+        with registered(self.con, _records=probe):
             sql = "SELECT r.pos FROM _records r SEMI JOIN presences p ON p.record = r.record"
             stored = self.con.execute(sql).fetchnumpy()["pos"]
         if len(stored):
@@ -324,7 +274,7 @@ class DuckStore:
         return frame
 
     def _next_source(self):
-        source = _one(self.con, "SELECT coalesce(max(id), -1) + 1 FROM sources")[0]
+        source = fetch_one(self.con, "SELECT coalesce(max(id), -1) + 1 FROM sources")[0]
         if source > np.iinfo(np.int16).max:
             raise StoreError(
                 f"store {self.path} has run out of source ids ({source})",
@@ -337,7 +287,7 @@ class DuckStore:
         step = max(int(self.append_chunk_rows), 1)
         for lo in range(0, len(frame), step):
             chunk = frame.iloc[lo : lo + step]
-            with _registered(self.con, _chunk=chunk):
+            with registered(self.con, _chunk=chunk):
                 self.con.execute(f"INSERT INTO presences SELECT {_PRESENCE_LIST} FROM _chunk")
             _report(progress, done + lo + len(chunk), total)
 
@@ -372,7 +322,7 @@ class DuckStore:
         return _typed(self._query(sql, params, frames), PRESENCE_COLUMNS)
 
     def _query(self, sql, params=(), frames=None):
-        with _registered(self.con, **(frames or {})):
+        with registered(self.con, **(frames or {})):
             return pd.DataFrame(self.con.execute(sql, list(params)).fetchnumpy(), copy=False)
 
     def persons(self, keys=None):
@@ -398,7 +348,7 @@ class DuckStore:
         return self._frame("SELECT key, alias FROM aliases ORDER BY key, alias", dtypes={"key": "str", "alias": "str"})
 
     def _frame(self, sql, frames=None, dtypes=None):
-        with _registered(self.con, **(frames or {})):
+        with registered(self.con, **(frames or {})):
             out = self.con.execute(sql).df()
         return out.astype(dtypes) if dtypes else out
 
@@ -502,8 +452,8 @@ class DuckStore:
 
     def _build_index(self, index_mod, version):
         rows = pd.DataFrame(self.con.execute(f"SELECT {_INDEX_COLUMNS} FROM presences").fetchnumpy(), copy=False)
-        n_persons = _one(self.con, "SELECT coalesce(max(code), -1) + 1 FROM persons")[0]
-        n_places = _one(self.con, "SELECT coalesce(max(code), -1) + 1 FROM places")[0]
+        n_persons = fetch_one(self.con, "SELECT coalesce(max(code), -1) + 1 FROM persons")[0]
+        n_places = fetch_one(self.con, "SELECT coalesce(max(code), -1) + 1 FROM places")[0]
         return index_mod.build_index(rows, n_persons=int(n_persons), n_places=int(n_places), version=version)
 
     # -- trace runs -------------------------------------------------------
@@ -515,98 +465,18 @@ class DuckStore:
         """
         if self.read_only:
             raise StoreError(f"store {self.path} is open read-only", hint="open it without read_only to save runs")
-        params = json.dumps(dict(getattr(run, "params", None) or {}), default=_json_default, sort_keys=True)
-        frames = {"run_contacts": _run_frame(run, "contacts"), "run_events": _run_frame(run, "events")}
-        con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
-            run_id = self._new_run_id()
-            columns = {}
-            for table, frame in frames.items():
-                columns[table] = [[str(c), str(t)] for c, t in frame.dtypes.items()]
-                self._insert_run_frame(table, run_id, frame)
-            con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
-                [run_id, _utcnow(), params, json.dumps(columns["run_contacts"]), json.dumps(columns["run_events"])],
-            )
-            con.execute("COMMIT")
-        except BaseException:
-            _rollback(con)
-            raise
-        return run_id
-
-    def _new_run_id(self):
-        stamp = _utcnow().strftime("%Y%m%d-%H%M%S")
-        while True:
-            run_id = f"run-{stamp}-{secrets.token_hex(2)}"
-            if not _one(self.con, "SELECT count(*) FROM runs WHERE id = ?", [run_id])[0]:
-                return run_id
-
-    def _insert_run_frame(self, table, run_id, frame):
-        con = self.con
-        with _registered(con, _run_frame=frame.assign(run_pos=np.arange(len(frame), dtype=np.int64))):
-            have = dict(con.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'",
-                [table],
-            ).fetchall())
-            for name, sql_type, *_ in con.execute("DESCRIBE SELECT * FROM _run_frame").fetchall():
-                if name == "run_pos":
-                    continue
-                sql_type = "VARCHAR" if sql_type == '"NULL"' else sql_type
-                if name not in have:
-                    con.execute(f"ALTER TABLE {table} ADD COLUMN {_ident(name)} {sql_type}")
-                elif have[name] != sql_type and have[name] != "VARCHAR":
-                    # A column whose type changed between runs is kept as text;
-                    # load_run casts back to each run's saved dtype.
-                    con.execute(f"ALTER TABLE {table} ALTER {_ident(name)} TYPE VARCHAR")
-            cols = "".join(f", {_ident(c)}" for c in frame.columns)
-            con.execute(
-                f"INSERT INTO {table} (run, run_pos{cols}) SELECT ?, run_pos{cols} FROM _run_frame",
-                [run_id],
-            )
+        return duck_runs.save_run(self.con, run)
 
     def runs(self):
         """One row per saved run, oldest first: ``id, created, params`` (JSON text)."""
-        return self._frame("SELECT id, created, CAST(params AS VARCHAR) AS params FROM runs ORDER BY created, id")
+        return duck_runs.list_runs(self.con)
 
     def load_run(self, run_id=None):
         """A :class:`SavedRun` (the latest when ``run_id`` is None).
 
         Raises :class:`~tracer.errors.StoreError` when there is no such run.
         """
-        sql = (
-            "SELECT id, created, CAST(params AS VARCHAR), CAST(contact_columns AS VARCHAR), "
-            "CAST(event_columns AS VARCHAR) FROM runs"
-        )
-        if run_id is None:
-            row = _one(self.con, sql + " ORDER BY created DESC, id DESC LIMIT 1")
-        else:
-            row = _one(self.con, sql + " WHERE id = ?", [str(run_id)])
-        if row is None:
-            what = "no trace runs" if run_id is None else f"no trace run {run_id!r}"
-            raise StoreError(f"{what} in store {self.path}", hint="run `tracer trace` first, or list runs")
-        rid, created, params, contact_cols, event_cols = row
-        return SavedRun(
-            id=rid,
-            created=pd.Timestamp(created),
-            params=json.loads(params),
-            contacts=self._load_run_frame("run_contacts", rid, json.loads(contact_cols)),
-            events=self._load_run_frame("run_events", rid, json.loads(event_cols)),
-        )
-
-    def _load_run_frame(self, table, run_id, columns):
-        names = "".join(f", {_ident(c)}" for c, _ in columns)
-        out = self.con.execute(f"SELECT run_pos{names} FROM {table} WHERE run = ? ORDER BY run_pos", [run_id]).df()
-        out = out.drop(columns="run_pos")
-        for name, dtype in columns:
-            if dtype == "category" and isinstance(out[name].dtype, pd.CategoricalDtype):
-                out[name] = out[name].cat.as_unordered()  # DuckDB ENUMs come back ordered
-            elif str(out[name].dtype) != dtype:
-                try:
-                    out[name] = out[name].astype(dtype)
-                except (TypeError, ValueError):  # keep what DuckDB gave rather than fail the load
-                    pass
-        return out
+        return duck_runs.load_run(self.con, run_id, where=self.path)
 
 
 # -- helpers ----------------------------------------------------------------
@@ -636,37 +506,10 @@ def _connect(path, read_only):
         ) from None
 
 
-@contextmanager
-def _registered(con, **frames):
-    """Frames visible to SQL under their keyword names for the block's duration."""
-    for name, frame in frames.items():
-        con.register(name, frame)
-    try:
-        yield con
-    finally:
-        for name in frames:
-            con.unregister(name)
-
-
 def _as_keys(keys):
     """Keys (one str or an iterable) as an object array of str."""
     keys = [keys] if isinstance(keys, str) else list(keys)
     return pd.Series(keys, dtype=object).astype(str).to_numpy(dtype=object)
-
-
-def _rollback(con):
-    """Roll back, ignoring 'no transaction' (a failed COMMIT has already ended it)."""
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass
-
-
-def _one(con, sql, params=()):
-    """First row of a query, fully fetched (DuckDB keeps a half-read result
-    pending on the connection and refuses other work until it is drained)."""
-    rows = con.execute(sql, list(params)).fetchall()
-    return rows[0] if rows else None
 
 
 def _report(progress, done, total):
@@ -674,147 +517,7 @@ def _report(progress, done, total):
         progress(int(done), int(total))
 
 
-def _utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def _ident(name):
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def _empty(table, col):
-    """SQL: the stored attribute is missing (NULL, or an empty string)."""
-    if col in ("name", "district"):
-        return f"coalesce({table}.{col}, '') = ''"
-    return f"{table}.{col} IS NULL"
-
-
 def _typed(frame, dtypes):
     if not len(frame.columns):
         return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in dtypes.items()})
     return frame.astype(dtypes)
-
-
-def _text(frame, col, n, strip=True):
-    """Column ``col`` as an object array of str; missing or blank → None."""
-    if col not in frame.columns or not n:
-        return np.full(n, None, dtype=object)
-    raw = pd.Series(frame[col].to_numpy(), dtype=object)
-    text = raw.astype(str)
-    text = text.str.strip() if strip else text
-    blank = raw.isna().to_numpy() | (text.str.len() == 0).to_numpy()
-    out = text.to_numpy(dtype=object)
-    out[blank] = None
-    return out
-
-
-def _keys(frame, what):
-    if not len(frame):
-        return np.zeros(0, dtype=object)
-    if "key" not in frame.columns:
-        raise ValidationError(f"batch {what}: missing column key", hint="dictionary frames are keyed by `key`")
-    keys = _text(frame, "key", len(frame), strip=False)
-    bad = np.flatnonzero(pd.isna(keys))
-    if len(bad):
-        raise ValidationError(f"batch {what}: row {int(bad[0])}: empty key")
-    return keys
-
-
-def _first_per_key(frame):
-    """One row per key: first non-missing value of every column; ``pos`` orders codes."""
-    if not len(frame):
-        return frame.assign(pos=np.zeros(0, dtype=np.int64))
-    frame = frame.assign(pos=np.arange(len(frame), dtype=np.int64))
-    return frame.groupby("key", sort=False, dropna=False).first().reset_index()
-
-
-def _person_entries(persons, presence_keys, aliases):
-    n = len(persons)
-    given = pd.DataFrame({"key": _keys(persons, "persons"), "name": _text(persons, "name", n),
-                          "district": _text(persons, "district", n)})
-    extra = pd.DataFrame({"key": np.concatenate([np.asarray(presence_keys, dtype=object),
-                                                 _keys(aliases, "aliases")])})
-    frame = pd.concat([given, extra.assign(name=None, district=None)], ignore_index=True)
-    out = _first_per_key(frame.astype({"name": object, "district": object}))
-    return out[["key", "name", "district", "pos"]]
-
-
-def _place_kind(values):
-    """Place kinds given as codes or names (any case) → nullable Int8."""
-    raw = pd.Series(values, dtype=object).reset_index(drop=True)
-    named = raw.astype(str).str.strip().str.lower().map(KIND_CODES)
-    numeric = pd.to_numeric(raw, errors="coerce")
-    kinds = named.where(named.notna(), numeric)
-    bad = raw.notna().to_numpy() & (kinds.isna().to_numpy() | ~kinds.isin(range(len(KIND_CODES))).to_numpy())
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValidationError(f"batch places: row {i}: unknown kind {raw[i]!r}", hint="use a kind name or code 0-7")
-    return pd.array(kinds.to_numpy(dtype=object), dtype="Int8")
-
-
-def _floats(frame, col, n):
-    if col not in frame.columns:
-        return pd.array([None] * n, dtype="Float64")
-    return pd.array(pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float), dtype="Float64")
-
-
-def _place_entries(places, presence_keys, kinds, place_inv):
-    n = len(places)
-    given = pd.DataFrame({
-        "key": _keys(places, "places"),
-        "kind": _place_kind(places["kind"]) if "kind" in places.columns else pd.array([None] * n, dtype="Int8"),
-        "name": _text(places, "name", n),
-        "district": _text(places, "district", n),
-        "lat": _floats(places, "lat", n),
-        "lon": _floats(places, "lon", n),
-    })
-    first_row = np.full(len(presence_keys), 0, dtype=np.int64)
-    first_row[place_inv[::-1]] = np.arange(len(place_inv))[::-1]  # first row of each place
-    seen = pd.DataFrame({"key": np.asarray(presence_keys, dtype=object),
-                         "kind": pd.array(kinds[first_row] if len(kinds) else [], dtype="Int8")})
-    frame = pd.concat([given, seen], ignore_index=True)
-    frame = frame.astype({"name": object, "district": object, "lat": "Float64", "lon": "Float64", "kind": "Int8"})
-    out = _first_per_key(frame)
-    return out[["key", "kind", "name", "district", "lat", "lon", "pos"]]
-
-
-def _check_place_kinds(rows, place_keys, place_inv, stored_kinds):
-    """Every presence of a place has the place's kind (the index relies on it)."""
-    kinds = rows["kind"].to_numpy()
-    bad = np.flatnonzero(stored_kinds[place_inv] != kinds)
-    if len(bad):
-        i = int(bad[0])
-        key = place_keys[place_inv[i]]
-        raise ValidationError(
-            f"batch presences: record {int(rows['record'].iat[i])}: place {key} has kind "
-            f"{int(stored_kinds[place_inv[i]])} in the dictionary but {int(kinds[i])} here",
-            hint="a place key has exactly one kind; check the loader's place keys",
-        )
-
-
-def _alias_entries(aliases):
-    if not len(aliases):
-        return pd.DataFrame({"key": pd.Series([], dtype=object), "alias": pd.Series([], dtype=object)})
-    frame = pd.DataFrame({"key": _keys(aliases, "aliases"), "alias": _text(aliases, "alias", len(aliases))})
-    return frame.dropna().drop_duplicates().reset_index(drop=True)
-
-
-def _run_frame(run, attr):
-    frame = getattr(run, attr, None)
-    frame = pd.DataFrame() if frame is None else pd.DataFrame(frame).reset_index(drop=True)
-    clash = [c for c in frame.columns if str(c).lower() in _RUN_RESERVED]
-    if clash:
-        raise ValidationError(f"run {attr}: column name(s) {clash} are reserved by the store", hint="rename them")
-    return frame
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (pd.Timestamp, datetime)):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise ValidationError(f"run params: {type(value).__name__} value {value!r} is not JSON-serialisable")

@@ -1,0 +1,188 @@
+"""Dictionary entries of a batch: persons, places and aliases for the store.
+
+Before an append, :func:`person_entries`, :func:`place_entries` and
+:func:`alias_entries` turn a :class:`tracer.presence.Batch`'s dictionary
+frames (and the keys its presences mention) into one row per key, in order
+of first appearance; :func:`upsert_entries` and :func:`insert_aliases` then
+write them inside the append's transaction: new keys get the next codes,
+known keys only have their empty attributes filled.
+
+Examples
+--------
+>>> import pandas as pd
+>>> persons = pd.DataFrame({"key": ["p1", "p1"], "name": [None, "Li"]})
+>>> person_entries(persons, ["p2"], pd.DataFrame()).values.tolist()
+[['p1', 'Li', None, 0], ['p2', None, None, 2]]
+"""
+
+import numpy as np
+import pandas as pd
+
+from .duck_sql import fetch_one, registered
+from .errors import StoreError, ValidationError
+from .schema import KIND_CODES
+
+__all__ = ["person_entries", "place_entries", "alias_entries", "check_place_kinds", "upsert_entries",
+           "insert_aliases"]
+
+#: SQL: the entry ``b`` already has a row in ``table``.
+_KNOWN = "(SELECT 1 FROM {table} t WHERE t.key = b.key)"
+
+
+def upsert_entries(con, table, entries, where="the store"):
+    """Fill empty attributes of known keys, insert new keys; return #changes.
+
+    ``entries`` (from :func:`person_entries` or :func:`place_entries`) go
+    into ``table`` (``persons`` or ``places``) through ``con``; new keys get
+    codes after the largest stored one, in ``pos`` order. ``where`` names the
+    store in errors.
+    """
+    if not len(entries):
+        return 0
+    attrs = [c for c in entries.columns if c not in ("key", "pos")]
+    with registered(con, _entries=entries):
+        fill = " OR ".join(f"({_empty(table, c)} AND b.{c} IS NOT NULL)" for c in attrs)
+        sets = ", ".join(f"{c} = CASE WHEN {_empty(table, c)} THEN b.{c} ELSE {table}.{c} END" for c in attrs)
+        updated = fetch_one(con, f"UPDATE {table} SET {sets} FROM _entries b WHERE {table}.key = b.key AND ({fill})")[0]
+        base = fetch_one(con, f"SELECT coalesce(max(code), -1) + 1 FROM {table}")[0]
+        new = fetch_one(con, f"SELECT count(*) FROM _entries b WHERE NOT EXISTS {_KNOWN.format(table=table)}")[0]
+        if base + new > np.iinfo(np.int32).max:
+            raise StoreError(f"{table} dictionary of {where} would exceed int32 codes")
+        cols = ", ".join(f"b.{c}" for c in attrs)
+        con.execute(
+            f"INSERT INTO {table} (code, key, {', '.join(attrs)}) "
+            f"SELECT ? + row_number() OVER (ORDER BY b.pos) - 1, b.key, {cols} FROM _entries b "
+            f"WHERE NOT EXISTS {_KNOWN.format(table=table)}",
+            [base],
+        )
+    return int(updated) + int(new)
+
+
+def insert_aliases(con, aliases):
+    """Insert the ``key, alias`` pairs not yet stored; return how many."""
+    if not len(aliases):
+        return 0
+    with registered(con, _aliases=aliases):
+        return fetch_one(
+            con,
+            "INSERT INTO aliases SELECT key, alias FROM _aliases a WHERE NOT EXISTS "
+            "(SELECT 1 FROM aliases x WHERE x.key = a.key AND x.alias = a.alias)",
+        )[0]
+
+
+def _empty(table, col):
+    """SQL: the stored attribute is missing (NULL, or an empty string)."""
+    if col in ("name", "district"):
+        return f"coalesce({table}.{col}, '') = ''"
+    return f"{table}.{col} IS NULL"
+
+
+def _text(frame, col, n, strip=True):
+    """Column ``col`` as an object array of str; missing or blank → None."""
+    if col not in frame.columns or not n:
+        return np.full(n, None, dtype=object)
+    raw = pd.Series(frame[col].to_numpy(), dtype=object)
+    text = raw.astype(str)
+    text = text.str.strip() if strip else text
+    blank = raw.isna().to_numpy() | (text.str.len() == 0).to_numpy()
+    out = text.to_numpy(dtype=object)
+    out[blank] = None
+    return out
+
+
+def _keys(frame, what):
+    if not len(frame):
+        return np.zeros(0, dtype=object)
+    if "key" not in frame.columns:
+        raise ValidationError(f"batch {what}: missing column key", hint="dictionary frames are keyed by `key`")
+    keys = _text(frame, "key", len(frame), strip=False)
+    bad = np.flatnonzero(pd.isna(keys))
+    if len(bad):
+        raise ValidationError(f"batch {what}: row {int(bad[0])}: empty key")
+    return keys
+
+
+def _first_per_key(frame):
+    """One row per key: first non-missing value of every column; ``pos`` orders codes."""
+    if not len(frame):
+        return frame.assign(pos=np.zeros(0, dtype=np.int64))
+    frame = frame.assign(pos=np.arange(len(frame), dtype=np.int64))
+    return frame.groupby("key", sort=False, dropna=False).first().reset_index()
+
+
+def person_entries(persons, presence_keys, aliases):
+    """One row per person key, ``key, name, district, pos``: the batch's
+    persons frame, then the keys its presences and aliases mention (the
+    first non-empty attribute of a key wins; ``pos`` orders new codes)."""
+    n = len(persons)
+    given = pd.DataFrame({"key": _keys(persons, "persons"), "name": _text(persons, "name", n),
+                          "district": _text(persons, "district", n)})
+    extra = pd.DataFrame({"key": np.concatenate([np.asarray(presence_keys, dtype=object),
+                                                 _keys(aliases, "aliases")])})
+    frame = pd.concat([given, extra.assign(name=None, district=None)], ignore_index=True)
+    out = _first_per_key(frame.astype({"name": object, "district": object}))
+    return out[["key", "name", "district", "pos"]]
+
+
+def _place_kind(values):
+    """Place kinds given as codes or names (any case) → nullable Int8."""
+    raw = pd.Series(values, dtype=object).reset_index(drop=True)
+    named = raw.astype(str).str.strip().str.lower().map(KIND_CODES)
+    numeric = pd.to_numeric(raw, errors="coerce")
+    kinds = named.where(named.notna(), numeric)
+    bad = raw.notna().to_numpy() & (kinds.isna().to_numpy() | ~kinds.isin(range(len(KIND_CODES))).to_numpy())
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(f"batch places: row {i}: unknown kind {raw[i]!r}", hint="use a kind name or code 0-7")
+    return pd.array(kinds.to_numpy(dtype=object), dtype="Int8")
+
+
+def _floats(frame, col, n):
+    if col not in frame.columns:
+        return pd.array([None] * n, dtype="Float64")
+    return pd.array(pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float), dtype="Float64")
+
+
+def place_entries(places, presence_keys, kinds, place_inv):
+    """One row per place key, ``key, kind, name, district, lat, lon, pos``:
+    the batch's places frame, then the places of its presences with the
+    kind of each one's first row (``place_inv`` maps rows to keys)."""
+    n = len(places)
+    given = pd.DataFrame({
+        "key": _keys(places, "places"),
+        "kind": _place_kind(places["kind"]) if "kind" in places.columns else pd.array([None] * n, dtype="Int8"),
+        "name": _text(places, "name", n),
+        "district": _text(places, "district", n),
+        "lat": _floats(places, "lat", n),
+        "lon": _floats(places, "lon", n),
+    })
+    first_row = np.full(len(presence_keys), 0, dtype=np.int64)
+    first_row[place_inv[::-1]] = np.arange(len(place_inv))[::-1]  # first row of each place
+    seen = pd.DataFrame({"key": np.asarray(presence_keys, dtype=object),
+                         "kind": pd.array(kinds[first_row] if len(kinds) else [], dtype="Int8")})
+    frame = pd.concat([given, seen], ignore_index=True)
+    frame = frame.astype({"name": object, "district": object, "lat": "Float64", "lon": "Float64", "kind": "Int8"})
+    out = _first_per_key(frame)
+    return out[["key", "kind", "name", "district", "lat", "lon", "pos"]]
+
+
+def check_place_kinds(rows, place_keys, place_inv, stored_kinds):
+    """Every presence of a place has the place's kind (the index relies on it)."""
+    kinds = rows["kind"].to_numpy()
+    bad = np.flatnonzero(stored_kinds[place_inv] != kinds)
+    if len(bad):
+        i = int(bad[0])
+        key = place_keys[place_inv[i]]
+        raise ValidationError(
+            f"batch presences: record {int(rows['record'].iat[i])}: place {key} has kind "
+            f"{int(stored_kinds[place_inv[i]])} in the dictionary but {int(kinds[i])} here",
+            hint="a place key has exactly one kind; check the loader's place keys",
+        )
+
+
+def alias_entries(aliases):
+    """The batch's ``key, alias`` pairs, without blank or repeated pairs."""
+    if not len(aliases):
+        return pd.DataFrame({"key": pd.Series([], dtype=object), "alias": pd.Series([], dtype=object)})
+    frame = pd.DataFrame({"key": _keys(aliases, "aliases"), "alias": _text(aliases, "alias", len(aliases))})
+    return frame.dropna().drop_duplicates().reset_index(drop=True)

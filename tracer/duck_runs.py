@@ -1,0 +1,176 @@
+"""Trace runs in the embedded store: saving, listing and loading them.
+
+A run is one row of ``runs`` (id, creation time, params as JSON and the
+names and dtypes of its frames) plus its contacts and events in
+``run_contacts`` and ``run_events``, keyed by ``run`` and ordered by
+``run_pos``. Columns are added to those tables as runs bring them, so any
+frame round-trips with its names, order and dtypes. Use the
+:class:`tracer.duck.DuckStore` methods ``save_run``, ``runs`` and
+``load_run``, which call the functions here.
+
+Examples
+--------
+>>> import tempfile, os
+>>> import pandas as pd
+>>> from tracer.duck import DuckStore
+>>> run = SavedRun("", None, {"hops": 2}, pd.DataFrame({"person": ["b"]}), pd.DataFrame())
+>>> with DuckStore(os.path.join(tempfile.mkdtemp(), "t.duckdb")) as store:
+...     saved = load_run(store.con, save_run(store.con, run), where=store.path)
+>>> saved.params, saved.contacts["person"].tolist()
+({'hops': 2}, ['b'])
+"""
+
+import json
+import secrets
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from .duck_sql import fetch_one, quote_ident, registered, rollback, utcnow
+from .errors import StoreError, ValidationError
+from .jsonutil import json_default
+
+__all__ = ["SavedRun", "save_run", "list_runs", "load_run"]
+
+#: Column names of the run tables that a run's frames may not use.
+RUN_RESERVED = ("run", "run_pos")
+
+
+@dataclass
+class SavedRun:
+    """A trace run as stored: what :meth:`DuckStore.load_run` returns.
+
+    Attributes
+    ----------
+    id : str, e.g. ``run-20240131-093000-1a2b``.
+    created : pandas.Timestamp (UTC, naive).
+    params : dict, the run parameters as saved (JSON round trip).
+    contacts, events : DataFrame, with the columns and dtypes they were saved with.
+    """
+
+    id: str
+    created: pd.Timestamp
+    params: dict
+    contacts: pd.DataFrame
+    events: pd.DataFrame
+
+
+def save_run(con, run):
+    """Persist ``run`` (``params`` dict, ``contacts`` and ``events`` frames)
+    through the connection ``con`` in one transaction; return the new run id."""
+    params = json.dumps(dict(getattr(run, "params", None) or {}), default=_params_default, sort_keys=True)
+    frames = {"run_contacts": _run_frame(run, "contacts"), "run_events": _run_frame(run, "events")}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        run_id = _new_run_id(con)
+        columns = {}
+        for table, frame in frames.items():
+            columns[table] = [[str(c), str(t)] for c, t in frame.dtypes.items()]
+            _insert_run_frame(con, table, run_id, frame)
+        con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
+            [run_id, utcnow(), params, json.dumps(columns["run_contacts"]), json.dumps(columns["run_events"])],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        rollback(con)
+        raise
+    return run_id
+
+
+def list_runs(con):
+    """One row per saved run, oldest first: ``id, created, params`` (JSON text)."""
+    return con.execute("SELECT id, created, CAST(params AS VARCHAR) AS params FROM runs ORDER BY created, id").df()
+
+
+def load_run(con, run_id=None, where="the store"):
+    """A :class:`SavedRun` (the latest when ``run_id`` is None).
+
+    Raises :class:`~tracer.errors.StoreError` naming ``where`` (the store's
+    path) when there is no such run.
+    """
+    sql = (
+        "SELECT id, created, CAST(params AS VARCHAR), CAST(contact_columns AS VARCHAR), "
+        "CAST(event_columns AS VARCHAR) FROM runs"
+    )
+    if run_id is None:
+        row = fetch_one(con, sql + " ORDER BY created DESC, id DESC LIMIT 1")
+    else:
+        row = fetch_one(con, sql + " WHERE id = ?", [str(run_id)])
+    if row is None:
+        what = "no trace runs" if run_id is None else f"no trace run {run_id!r}"
+        raise StoreError(f"{what} in store {where}", hint="run `tracer trace` first, or list runs")
+    rid, created, params, contact_cols, event_cols = row
+    return SavedRun(
+        id=rid,
+        created=pd.Timestamp(created),
+        params=json.loads(params),
+        contacts=_load_run_frame(con, "run_contacts", rid, json.loads(contact_cols)),
+        events=_load_run_frame(con, "run_events", rid, json.loads(event_cols)),
+    )
+
+
+# -- helpers ----------------------------------------------------------------
+def _new_run_id(con):
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    while True:
+        run_id = f"run-{stamp}-{secrets.token_hex(2)}"
+        if not fetch_one(con, "SELECT count(*) FROM runs WHERE id = ?", [run_id])[0]:
+            return run_id
+
+
+def _insert_run_frame(con, table, run_id, frame):
+    with registered(con, _run_frame=frame.assign(run_pos=np.arange(len(frame), dtype=np.int64))):
+        have = dict(con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'",
+            [table],
+        ).fetchall())
+        for name, sql_type, *_ in con.execute("DESCRIBE SELECT * FROM _run_frame").fetchall():
+            if name == "run_pos":
+                continue
+            sql_type = "VARCHAR" if sql_type == '"NULL"' else sql_type
+            if name not in have:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(name)} {sql_type}")
+            elif have[name] != sql_type and have[name] != "VARCHAR":
+                # A column whose type changed between runs is kept as text;
+                # load_run casts back to each run's saved dtype.
+                con.execute(f"ALTER TABLE {table} ALTER {quote_ident(name)} TYPE VARCHAR")
+        cols = "".join(f", {quote_ident(c)}" for c in frame.columns)
+        con.execute(
+            f"INSERT INTO {table} (run, run_pos{cols}) SELECT ?, run_pos{cols} FROM _run_frame",
+            [run_id],
+        )
+
+
+def _load_run_frame(con, table, run_id, columns):
+    names = "".join(f", {quote_ident(c)}" for c, _ in columns)
+    out = con.execute(f"SELECT run_pos{names} FROM {table} WHERE run = ? ORDER BY run_pos", [run_id]).df()
+    out = out.drop(columns="run_pos")
+    for name, dtype in columns:
+        if dtype == "category" and isinstance(out[name].dtype, pd.CategoricalDtype):
+            out[name] = out[name].cat.as_unordered()  # DuckDB ENUMs come back ordered
+        elif str(out[name].dtype) != dtype:
+            try:
+                out[name] = out[name].astype(dtype)
+            except (TypeError, ValueError):  # keep what DuckDB gave rather than fail the load
+                pass
+    return out
+
+
+def _run_frame(run, attr):
+    frame = getattr(run, attr, None)
+    frame = pd.DataFrame() if frame is None else pd.DataFrame(frame).reset_index(drop=True)
+    clash = [c for c in frame.columns if str(c).lower() in RUN_RESERVED]
+    if clash:
+        raise ValidationError(f"run {attr}: column name(s) {clash} are reserved by the store", hint="rename them")
+    return frame
+
+
+def _refuse(value):
+    raise ValidationError(f"run params: {type(value).__name__} value {value!r} is not JSON-serialisable")
+
+
+#: ``json.dumps`` default for run params: known types converted, others refused.
+_params_default = partial(json_default, fallback=_refuse)
