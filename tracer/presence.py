@@ -106,7 +106,7 @@ def validate_presences(df, where="presences"):
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise ValidationError(f"{where}: row {i}: {col} is empty or not text")
-            out[col] = series.to_numpy(dtype=object)
+            out[col] = series.to_numpy(dtype=object) if series.dtype == object else series.array
             continue
         if values.dtype == dtype:
             out[col] = values
