@@ -327,10 +327,10 @@ def _profile(kind, path, top=35):
 
 def _set_xlsx_engine(engine):
     """Force one XLSX engine (``calamine`` or ``openpyxl``) for a before/after."""
-    import loaders.io
+    import loaders.xlsx
 
     if engine:
-        loaders.io.XLSX_ENGINES = (engine,)
+        loaders.xlsx.XLSX_ENGINES = (engine,)
 
 
 def peak_memory(kind, path, engine=None):
@@ -345,24 +345,37 @@ def peak_memory(kind, path, engine=None):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _peak_rss_bytes():
+    """This process's peak resident memory: ``VmHWM`` of /proc (not
+    ``ru_maxrss``, which after fork + exec keeps the parent's peak)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def _child(kind, path, engine):
     """Body of :func:`peak_memory`: one load, JSON on stdout."""
     import json
-    import resource
 
     import loaders.api  # noqa: F401  (imports count in the baseline, not the load)
     from tracer.duck import DuckStore
 
     _set_xlsx_engine(engine)
     d = tempfile.mkdtemp(prefix="bench-load-mem-")
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     with DuckStore(os.path.join(d, "m.duckdb")) as store:
-        base = max(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        base = _peak_rss_bytes()
         t = time.perf_counter()
         report = loaders.api.load_files(store, kind, [path])
         wall = time.perf_counter() - t
     shutil.rmtree(d, ignore_errors=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _peak_rss_bytes()
     print(json.dumps({"wall_s": wall, "peak_bytes": peak, "baseline_bytes": base, "read": report.read}))
 
 

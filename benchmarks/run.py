@@ -187,7 +187,7 @@ def bench_tracer_trace(b, args, path, cases, persons, case_codes, ws, we):
     med, runs, ev = peers.timed(lambda: find_events(index, sources, linger, cfg, 1), args.repeat, warmup=1)
     b.add("trace", "tracer", "  part: kernel + exposure model (find_events)", med, "find_events", runs)
     med, runs, _ = peers.timed(lambda: rank_contacts(ev), args.repeat)
-    b.add("trace", "tracer", "  part: rank_contacts (pandas groupby)", med, "rank_contacts(events)", runs)
+    b.add("trace", "tracer", "  part: rank_contacts (numba aggregation)", med, "rank_contacts(events)", runs)
     b.trace_core_s = b.figures[-3]["seconds"]
     b.check("tracer code-level pairs == trace() events",
             np.array_equal(peers.pair_ids(ev["case"], ev["contact"]), pairs), f"{len(pairs)} pairs")
@@ -205,7 +205,7 @@ def profile_note(b, fn):
     fn()
     prof.disable()
     stats = pstats.Stats(prof).stats
-    wanted = ("trace", "find_events", "rank_contacts", "_finish", "_keyed_events", "person_keys")
+    wanted = ("trace", "find_events", "find_copresences", "rank_contacts", "_aggregate", "_finish", "person_keys")
     got = {}
     for (file, _, name), (_, _, _, cum, _) in stats.items():
         if "tracer" in file and name in wanted:

@@ -9,7 +9,8 @@ column is the true file line where each record starts, counted on the
 bytes (quoted cells may hold line breaks). Files Arrow's reader does not
 take as they are (ragged rows, whitespace-only lines, blank or repeated
 headers, quotes inside unquoted cells) are read by pandas' reader, with
-line numbers from Python's :mod:`csv` module.
+line numbers from Python's :mod:`csv` module. XLSX workbooks are read by
+:mod:`loaders.xlsx` (python-calamine when installed, else openpyxl).
 """
 
 import csv
@@ -243,12 +244,9 @@ def _csv_module_lines(text, n):
 
 
 def _read_xlsx(path):
-    try:
-        frame = pd.read_excel(path, dtype=str, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds for a bad file
-        raise LoadError(f"{path}: not a readable XLSX workbook: {exc}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.astype(object).where(frame.notna(), None)
+    from .xlsx import read_xlsx  # python-calamine when installed, else openpyxl
+
+    frame = read_xlsx(path)
     frame.insert(0, "line", np.arange(2, len(frame) + 2, dtype=np.int64))
     return frame
 

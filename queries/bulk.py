@@ -74,7 +74,8 @@ _NODE_FILES = ("Person", "Place", "Identifier")
 
 @dataclass
 class ImportFiles:
-    """CSV files in ``directory``: ``nodes-<Label>.csv``, ``rels-<TYPE>.csv``.
+    """CSV files in ``directory``: ``nodes-<Label>.csv``, ``rels-<TYPE>.csv``
+    (``.ml.csv`` when a value holds a line break).
 
     ``counts`` maps each label and relationship type to its row count;
     ``seconds`` is the time spent building and writing them.
@@ -107,7 +108,7 @@ def write_import_files(duck_store, directory):
     t0 = time.perf_counter()
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    for old in list(out.glob("nodes-*.csv")) + list(out.glob("rels-*.csv")):
+    for old in list(out.glob("nodes-*.csv")) + list(out.glob("rels-*.csv")):  # also *.ml.csv
         old.unlink()
     persons, person_id = _person_nodes(duck_store.persons(), duck_store.aliases())
     places, place_id = _place_nodes(duck_store.places())
@@ -117,7 +118,10 @@ def write_import_files(duck_store, directory):
     counts = {}
     for name, table in tables.items():
         prefix = "nodes" if name in _NODE_FILES else "rels"
-        _write_csv(out / f"{prefix}-{name}.csv", table, _HEADERS[name])
+        # A value with a line break needs the importer's (slower) multiline
+        # parsing: such files are named *.ml.csv, and only they get it.
+        suffix = ".ml.csv" if _has_line_breaks(table) else ".csv"
+        _write_csv(out / f"{prefix}-{name}{suffix}", table, _HEADERS[name])
         counts[name] = table.num_rows
     return ImportFiles(directory=str(out), counts=counts, seconds=time.perf_counter() - t0)
 
@@ -310,6 +314,14 @@ def _iso_utc(epoch_s):
     dates = pa.array(np.char.add(np.datetime_as_string((days * _DAY_S).astype("datetime64[s]"), unit="D"), "T"))
     return pc.binary_join_element_wise(pc.take(dates, pa.array(day - first)),
                                        pc.take(_time_of_day(), pa.array(second)), "")
+
+
+def _has_line_breaks(table):
+    """Whether any string value of ``table`` holds a CR or LF."""
+    for column in table.columns:
+        if pa.types.is_string(column.type) and pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py():
+            return True
+    return False
 
 
 def _write_csv(path, table, header):
