@@ -281,21 +281,39 @@ def write_report(settings, run_id, output, top=200, store=None):
 @main.command()
 @click.option("--batch-rows", type=click.IntRange(100), default=20_000, show_default=True, help="Rows per transaction.")
 @click.option("--no-runs", is_flag=True, help="Copy presences only, not the saved trace runs.")
+@click.option(
+    "--bulk", is_flag=True,
+    help="Offline bulk import into an EMPTY local database (scripts/neo4j: stops, imports, restarts the server).",
+)  # fmt: skip
+@click.option("--force", is_flag=True, help="With --bulk: replace a database that is not empty.")
+@click.option("--neo4j-dir", envvar="NEO4J_DIR", type=click.Path(file_okay=False), help="With --bulk: the server home of scripts/neo4j [.neo4j].")
 @click.pass_obj
-def push(settings, batch_rows, no_runs):
+def push(settings, batch_rows, no_runs, bulk, force, neo4j_dir):
     """Copy the embedded store (and saved trace runs) into Neo4j.
 
     Needs --neo4j-uri (or NEO4J_URI). Idempotent: what Neo4j already holds is
     not written again, so an interrupted push completes when run again.
     Trace runs become (:TraceRun) nodes and EXPOSED_TO edges for Browser.
+    --bulk writes CSV files and uses neo4j-admin's offline import instead of
+    Bolt transactions: several times faster for an empty database, but it
+    stops and restarts the local server (the Bolt port must be the one
+    scripts/neo4j uses).
     """
-    from queries.push import push as run_push
-
     if not settings.neo4j_uri:
         raise click.UsageError("push needs --neo4j-uri or NEO4J_URI (e.g. bolt://127.0.0.1:7687)")
-    with settings.open_store(read_only=True, embedded=True) as duck, settings.open_neo4j() as neo, \
-            settings.progress("push") as progress:  # fmt: skip
-        res = run_push(duck, neo, batch_rows=batch_rows, progress=progress, runs=not no_runs)
+    if force and not bulk:
+        raise click.UsageError("--force only goes with --bulk")
+    with settings.open_store(read_only=True, embedded=True) as duck, settings.progress("push") as progress:
+        if bulk:
+            from queries.bulk import bulk_push
+
+            res = bulk_push(duck, uri=settings.neo4j_uri, progress=progress, force=force, neo4j_dir=neo4j_dir,
+                            runs=not no_runs)  # fmt: skip
+        else:
+            from queries.push import push as run_push
+
+            with settings.open_neo4j() as neo:
+                res = run_push(duck, neo, batch_rows=batch_rows, progress=progress, runs=not no_runs)
     settings.say(
         f"pushed to {settings.neo4j_uri}: {res.presences_read:,} presences read = {res.presences_loaded:,} written"
         f" + {res.presences_present:,} already there; {res.persons:,} persons, {res.places:,} places,"

@@ -309,10 +309,9 @@ def _iso_utc(epoch_s):
     if not len(epoch_s):
         return pa.array([], pa.string())
     day, second = np.divmod(np.asarray(epoch_s, dtype=np.int64), _DAY_S)
-    first = int(day.min())
-    days = np.arange(first, int(day.max()) + 1, dtype=np.int64)
+    days, which = np.unique(day, return_inverse=True)  # distinct days only: a stray far-off date stays cheap
     dates = pa.array(np.char.add(np.datetime_as_string((days * _DAY_S).astype("datetime64[s]"), unit="D"), "T"))
-    return pc.binary_join_element_wise(pc.take(dates, pa.array(day - first)),
+    return pc.binary_join_element_wise(pc.take(dates, pa.array(which.ravel())),
                                        pc.take(_time_of_day(), pa.array(second)), "")
 
 
