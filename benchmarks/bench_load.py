@@ -22,10 +22,11 @@ Usage::
     python benchmarks/bench_load.py --kinds flights.xlsx,trains.xlsx   # 100k rows each
     python benchmarks/bench_load.py --kinds trains.xlsx --engine openpyxl   # the fallback
     python benchmarks/bench_load.py --profile venues # cProfile of one load_files
+    python benchmarks/bench_load.py --rows 1000000 --append-profile venues   # DuckStore.append's parts
 
 After the stages, each file is loaded once more in a fresh process, which
 prints that load's wall time and the process's peak resident memory
-(``ru_maxrss``; ``--no-memory`` skips it).
+(``VmHWM``; ``--no-memory`` skips it).
 
 Examples
 --------
@@ -46,7 +47,8 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-__all__ = ["venues_frame", "flights_frame", "trains_frame", "write_csv", "write_xlsx", "time_stages", "peak_memory", "main"]
+__all__ = ["venues_frame", "flights_frame", "trains_frame", "write_csv", "write_xlsx", "time_stages", "peak_memory",
+           "append_breakdown", "main"]
 
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 _CHECK = np.array(list("10X98765432"))
@@ -238,12 +240,12 @@ def write_csv(frame, path, encoding="utf-8"):
     return path
 
 
-def write_xlsx(frame, path):
-    """Write ``frame`` as an XLSX workbook the way office exports look:
-    travel dates as date cells, one time of day in five as a time cell,
-    the rest as text."""
-    import datetime
-
+def write_xlsx(frame, path, shared_strings=True):
+    """Write ``frame`` as an XLSX workbook: travel dates as date cells,
+    the rest as text (one time of day in five with seconds). Text goes to
+    the shared-strings table as Excel and WPS save it, or, with
+    ``shared_strings=False``, inline in the sheet as pandas/openpyxl write
+    it (a sheet twice as large, slower to read)."""
     frame = frame.copy()
     for col in _DATE_COLUMNS:
         if col in frame.columns:
@@ -252,10 +254,45 @@ def write_xlsx(frame, path):
     for col in ("dep_time", "arr_time"):
         cells = frame[col].to_numpy(object)
         pick = np.flatnonzero((rng.random(len(cells)) < 0.2) & np.array([len(str(c)) == 5 for c in cells]))
-        cells[pick] = [datetime.time(int(c[:2]), int(c[3:])) for c in cells[pick]]
+        cells[pick] = [c + ":00" for c in cells[pick]]
         frame[col] = cells
     frame.to_excel(path, index=False, engine="openpyxl")
+    if shared_strings:
+        _to_shared_strings(path)
     return path
+
+
+def _to_shared_strings(path):
+    """Move a workbook's inline strings into ``xl/sharedStrings.xml``."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        parts = {name: zin.read(name) for name in zin.namelist()}
+    table = {}
+
+    def shared(m):
+        text = m.group(2)
+        index = table.setdefault(text, len(table))
+        return b'<c r="%s" t="s"><v>%d</v></c>' % (m.group(1), index)
+
+    cell = re.compile(rb'<c r="([A-Z]+[0-9]+)" t="inlineStr"><is><t(?: xml:space="preserve")?>(.*?)</t></is></c>')
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = re.sub(rb'<c r="[A-Z]+[0-9]+" t="inlineStr" />', b"", cell.sub(shared, parts[sheet]))
+    items = b"".join(b'<si><t xml:space="preserve">%s</t></si>' % t for t in table)
+    parts["xl/sharedStrings.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main" count="%d" uniqueCount="%d">%s</sst>' % (len(table), len(table), items)
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')  # fmt: skip
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')  # fmt: skip
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in parts.items():
+            zout.writestr(name, data)
 
 
 def _best(fn, repeat):
@@ -325,6 +362,87 @@ def _profile(kind, path, top=35):
     pstats.Stats(prof).sort_stats("cumulative").print_stats(top)
 
 
+class _TimedConnection:
+    """A DuckDB connection that adds each statement's time (execute and
+    fetch) to ``times`` under its first words."""
+
+    def __init__(self, con, times, counts):
+        self._con, self._times, self._counts, self._last = con, times, counts, None
+
+    def _add(self, key, t):
+        self._times[key] += time.perf_counter() - t
+        self._counts[key] += 1
+
+    def execute(self, sql, *args):
+        self._last = "SQL " + " ".join(str(sql).split())[:80]
+        t = time.perf_counter()
+        self._con.execute(sql, *args)
+        self._add(self._last, t)
+        return self
+
+    def _fetch(self, method):
+        t = time.perf_counter()
+        out = getattr(self._con, method)()
+        self._add(self._last + " [fetch]", t)
+        return out
+
+    def fetchall(self):
+        return self._fetch("fetchall")
+
+    def fetchnumpy(self):
+        return self._fetch("fetchnumpy")
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+def append_breakdown(kind, path):
+    """``(wall s, {part: (s, calls)})`` of one ``DuckStore.append`` of the
+    prepared batch of ``path``: its helpers and SQL statements, timed by
+    wrapping them at run time (tracer/duck.py is not changed)."""
+    import collections
+    import functools
+
+    import tracer.duck as duck
+    from loaders.api import prepare
+
+    batch = prepare(kind, [path]).full_batch()
+    times, counts = collections.defaultdict(float), collections.Counter()
+
+    def timed(name, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                times[name] += time.perf_counter() - t
+                counts[name] += 1
+
+        return wrapper
+
+    saved = {}
+    for owner, names in ((duck, ("validate_presences", "person_entries", "place_entries", "alias_entries",
+                                 "upsert_entries", "insert_aliases")),
+                         (duck.DuckStore, ("_fresh_presences", "_insert_presences", "_codes"))):  # fmt: skip
+        for name in names:
+            saved[owner, name] = getattr(owner, name)
+            setattr(owner, name, timed(name, saved[owner, name]))
+    d = tempfile.mkdtemp(prefix="bench-load-append-")
+    try:
+        with duck.DuckStore(os.path.join(d, "a.duckdb")) as store:
+            store._con = _TimedConnection(store._con, times, counts)
+            t = time.perf_counter()
+            store.append(batch)
+            wall = time.perf_counter() - t
+            store._con = store._con._con
+    finally:
+        for (owner, name), fn in saved.items():
+            setattr(owner, name, fn)
+        shutil.rmtree(d, ignore_errors=True)
+    return wall, {k: (v, counts[k]) for k, v in sorted(times.items(), key=lambda kv: -kv[1])}
+
+
 def _set_xlsx_engine(engine):
     """Force one XLSX engine (``calamine`` or ``openpyxl``) for a before/after."""
     import loaders.xlsx
@@ -379,16 +497,17 @@ def _child(kind, path, engine):
     print(json.dumps({"wall_s": wall, "peak_bytes": peak, "baseline_bytes": base, "read": report.read}))
 
 
-def _bench_file(workdir, spec, rows, xlsx_rows):
+def _bench_file(workdir, spec, rows, xlsx_rows, inline=False):
     """Path of the raw file for ``kind`` or ``kind.xlsx`` (made once, cached)."""
     kind, _, fmt = spec.partition(".")
     fmt = fmt or "csv"
     n = xlsx_rows if fmt == "xlsx" else rows
-    path = os.path.join(workdir, f"{kind}_{n}.{fmt}")
+    path = os.path.join(workdir, f"{kind}_{n}{'_inline' if inline and fmt == 'xlsx' else ''}.{fmt}")
     if not os.path.exists(path):
         frame = FRAMES[kind](n, seed=1)
-        (write_xlsx if fmt == "xlsx" else write_csv)(frame, path + ".tmp." + fmt)
-        os.replace(path + ".tmp." + fmt, path)
+        tmp = path + ".tmp." + fmt
+        write_xlsx(frame, tmp, shared_strings=not inline) if fmt == "xlsx" else write_csv(frame, tmp)
+        os.replace(tmp, path)
     return kind, path
 
 
@@ -399,19 +518,29 @@ def main(argv=None):
     ap.add_argument("--kinds", default="venues,flights", help="comma-separated KIND (CSV) or KIND.xlsx")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--engine", choices=["calamine", "openpyxl"], help="force one XLSX engine")
+    ap.add_argument("--xlsx-inline", action="store_true", help="XLSX text inline (as pandas writes), not shared")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory load (a fresh process)")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "tracer-bench-load"))
     ap.add_argument("--profile", metavar="KIND", help="print a cProfile of one load_files of KIND and stop")
+    ap.add_argument("--append-profile", metavar="KIND", help="time DuckStore.append's parts for KIND and stop")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         return _child(*args.child, args.engine)
     _set_xlsx_engine(args.engine)
     os.makedirs(args.workdir, exist_ok=True)
-    specs = [args.profile] if args.profile else args.kinds.split(",")
-    paths = [_bench_file(args.workdir, spec, args.rows, args.xlsx_rows) for spec in specs]
+    specs = [args.profile or args.append_profile] if args.profile or args.append_profile else args.kinds.split(",")
+    paths = [_bench_file(args.workdir, spec, args.rows, args.xlsx_rows, args.xlsx_inline) for spec in specs]
     if args.profile:
         _profile(*paths[0])
+        return
+    if args.append_profile:
+        wall, parts = append_breakdown(*paths[0])
+        print(f"load average {os.getloadavg()[0]:.2f}; DuckStore.append of {os.path.basename(paths[0][1])}: "
+              f"{wall:.3f} s (helpers include the SQL they run; parts under 5 ms not shown)")  # fmt: skip
+        for part, (seconds, calls) in parts.items():
+            if seconds >= 0.005:
+                print(f"  {seconds:7.3f} s  x{calls:<3d} {part}")
         return
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; best of {args.repeat}"
           + (f"; XLSX engine {args.engine}" if args.engine else ""))  # fmt: skip
