@@ -354,6 +354,19 @@ def _refuse_non_empty(conf):
         )
 
 
+def _http_port(neo4j_dir):
+    """The HTTP port in the server home's neo4j.conf, if it has one."""
+    home = Path(neo4j_dir) if neo4j_dir else SCRIPT.parent.parent / ".neo4j"
+    conf = home / "conf" / "neo4j.conf"
+    if not conf.exists():
+        return None
+    for line in conf.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "server.http.listen_address" and ":" in value:
+            return value.strip().rsplit(":", 1)[1]
+    return None
+
+
 def _run_script(directory, conf, force, neo4j_dir):
     """``scripts/neo4j import DIR`` for the server of ``conf``'s Bolt port."""
     env = dict(os.environ)
@@ -362,6 +375,9 @@ def _run_script(directory, conf, force, neo4j_dir):
         env["NEO4J_BOLT_PORT"] = str(port)
     if neo4j_dir:
         env["NEO4J_DIR"] = str(neo4j_dir)
+    http = _http_port(neo4j_dir)
+    if http:
+        env["NEO4J_HTTP_PORT"] = http  # the restart must keep the server's own HTTP port
     env["NEO4J_PASSWORD"] = conf.password
     cmd = ["bash", str(SCRIPT), "import", str(directory)] + (["--force"] if force else [])
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
