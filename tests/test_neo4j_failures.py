@@ -23,6 +23,8 @@ def test_no_server_is_a_clear_error_within_seconds():
     t0 = time.perf_counter()
     with pytest.raises(Neo4jUnavailable) as info:
         Neo4jStore("bolt://127.0.0.1:7699", password="not-shown-anywhere")
+    # Not a speed figure: the issue asks for the message "within a few seconds"
+    # instead of the driver's default minute of retries; 10 s is a hang guard.
     assert time.perf_counter() - t0 < 10
     text = str(info.value)
     assert "bolt://127.0.0.1:7699" in text and "scripts/neo4j start" in text
@@ -42,7 +44,7 @@ def test_wrong_password_is_a_clear_error():
     t0 = time.perf_counter()
     with pytest.raises(Neo4jUnavailable) as info:
         Neo4jStore(uri, password="wrong-password-1234")
-    assert time.perf_counter() - t0 < 10
+    assert time.perf_counter() - t0 < 10  # hang guard, as above
     text = str(info.value)
     assert uri in text and "NEO4J_PASSWORD" in text and "wrong-password-1234" not in text
 
