@@ -202,3 +202,17 @@ def test_to_networkx_has_cases_contacts_places_and_exposures():
     assert g.nodes["c"]["hop"] == 2
     present = sorted((u, v) for u, v, d in g.edges(data=True) if d["type"] == "present")
     assert present == [("a", "venue:1"), ("b", "home:9"), ("b", "venue:1"), ("c", "home:9")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 0.1, 0.5, 0.9]), st.integers(1, 3), st.text("abc", min_size=1, max_size=3)),
+                max_size=40, unique_by=lambda t: t[2]))  # fmt: skip
+def test_rank_order_is_risk_then_hop_then_key(rows):
+    from tracer.tracing import _rank_order
+
+    frame = pd.DataFrame(rows, columns=["risk", "hop", "person"])
+    if frame.empty:
+        return
+    expected = frame.sort_values(["risk", "hop", "person"], ascending=[False, True, True], kind="mergesort").index
+    got = _rank_order(frame["risk"].to_numpy(), frame["hop"].to_numpy(), frame["person"].to_numpy(dtype=object))
+    assert got.tolist() == expected.tolist()

@@ -56,33 +56,41 @@ def _aggregate(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_pers
     best_root = np.empty(n_groups, np.int32)
     best_case = np.empty(n_groups, np.int32)
     g = 0
-    buffer = np.empty(max_group(off), np.int64)
+    size = max_group(off)
+    keys = np.empty(size, np.int64)
+    qs = np.empty(size, np.float64)
     for p in range(n_persons):
         lo, hi = off[p], off[p + 1]
         if hi == lo:
             continue
-        idx = order[lo:hi]
-        s, r, h, f, o = 0.0, rule[idx[0]], hop[idx[0]], start_s[idx[0]], 0
-        keys = buffer[: hi - lo]
-        same = True
-        for k in range(hi - lo):
-            i = idx[k]
+        m = hi - lo
+        i0 = order[lo]
+        s, r, h, f, o = 0.0, rule[i0], hop[i0], start_s[i0], 0
+        for k in range(m):
+            i = order[lo + k]
             s += log_q[i]
             r = max(r, rule[i])
             h = min(h, hop[i])
             f = min(f, start_s[i])
             o += overlap_s[i]
-            keys[k] = np.int64(root[i]) * n_persons + case[i]
-            same = same and keys[k] == keys[0]
+            # Insertion sort by (root, case) key into the buffers: groups are
+            # small, and this allocates nothing per contact.
+            key = np.int64(root[i]) * n_persons + case[i]
+            j = k
+            while j > 0 and keys[j - 1] > key:
+                keys[j] = keys[j - 1]
+                qs[j] = qs[j - 1]
+                j -= 1
+            keys[j] = key
+            qs[j] = log_q[i]
         # The pair (root, case) with the lowest summed log(1 - p); ties go to
         # the lowest key because pairs are visited in key order.
         best, best_key = 1.0, keys[0]
-        srt = np.arange(hi - lo) if same else np.argsort(keys, kind="mergesort")
-        k = hi - lo if same else 0
-        while k < hi - lo:
-            key, acc = keys[srt[k]], 0.0
-            while k < hi - lo and keys[srt[k]] == key:
-                acc += log_q[idx[srt[k]]]
+        k = 0
+        while k < m:
+            key, acc = keys[k], 0.0
+            while k < m and keys[k] == key:
+                acc += qs[k]
                 k += 1
             if best > 0.0 or acc < best:
                 best, best_key = acc, key
@@ -92,11 +100,66 @@ def _aggregate(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_pers
         hop_min[g] = h
         first[g] = f
         overlap[g] = o
-        count[g] = hi - lo
+        count[g] = m
         best_root[g] = best_key // n_persons
         best_case[g] = best_key % n_persons
         g += 1
     return person, sum_log_q, rule_max, hop_min, first, overlap, count, best_root, best_case
+
+
+@njit(**JIT)
+def _aggregate_blocked(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_persons):
+    """The same result in one sequential pass, when the events of each (root,
+    case) pair are contiguous (the trace emits them grouped by source).
+    Returns ``ok=False`` (and nothing useful) when a pair shows up in two
+    blocks; the caller then uses :func:`_aggregate`."""
+    n = contact.shape[0]
+    sum_q = np.zeros(n_persons, np.float64)
+    rmax = np.zeros(n_persons, np.int8)
+    hmin = np.zeros(n_persons, np.int64)
+    first = np.zeros(n_persons, np.int64)
+    ov = np.zeros(n_persons, np.int64)
+    cnt = np.zeros(n_persons, np.int64)
+    best_q = np.zeros(n_persons, np.float64)
+    best_key = np.full(n_persons, -1, np.int64)
+    part = np.zeros(n_persons, np.float64)
+    in_block = np.zeros(n_persons, np.bool_)
+    touched = np.empty(min(n, n_persons), np.int64)
+    seen = dict()
+    seen[np.int64(-1)] = True
+    i = 0
+    while i < n:
+        key = np.int64(root[i]) * n_persons + case[i]
+        if key in seen:
+            return False, sum_q, rmax, hmin, first, ov, cnt, best_key
+        seen[key] = True
+        t = 0
+        j = i
+        while j < n and np.int64(root[j]) * n_persons + case[j] == key:
+            c = contact[j]
+            if cnt[c] == 0:
+                rmax[c], hmin[c], first[c] = rule[j], hop[j], start_s[j]
+            else:
+                rmax[c] = max(rmax[c], rule[j])
+                hmin[c] = min(hmin[c], hop[j])
+                first[c] = min(first[c], start_s[j])
+            cnt[c] += 1
+            sum_q[c] += log_q[j]
+            ov[c] += overlap_s[j]
+            if not in_block[c]:
+                in_block[c] = True
+                touched[t] = c
+                t += 1
+            part[c] += log_q[j]
+            j += 1
+        for k in range(t):
+            c = touched[k]
+            if best_key[c] < 0 or part[c] < best_q[c] or (part[c] == best_q[c] and key < best_key[c]):
+                best_q[c], best_key[c] = part[c], key
+            part[c] = 0.0
+            in_block[c] = False
+        i = j
+    return True, sum_q, rmax, hmin, first, ov, cnt, best_key
 
 
 def aggregate_contacts(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_persons=None):
@@ -117,7 +180,7 @@ def aggregate_contacts(contact, root, case, log_q, rule, hop, start_s, overlap_s
     # Every code must be below n_persons: (root, case) pairs are packed as
     # root * n_persons + case.
     n_persons = max(int(n_persons or 0), top)
-    arrays = _aggregate(
+    args = (
         contact,
         root,
         case,
@@ -128,5 +191,13 @@ def aggregate_contacts(contact, root, case, log_q, rule, hop, start_s, overlap_s
         np.ascontiguousarray(overlap_s, dtype=np.int64),
         int(n_persons),
     )
+    ok, sum_q, rmax, hmin, first, ov, cnt, best_key = _aggregate_blocked(*args)
+    if ok:
+        person = np.flatnonzero(cnt)
+        key = best_key[person]
+        arrays = (person.astype(np.int32), sum_q[person], rmax[person], hmin[person], first[person], ov[person],
+                  cnt[person], (key // n_persons).astype(np.int32), (key % n_persons).astype(np.int32))  # fmt: skip
+    else:
+        arrays = _aggregate(*args)
     names = ("person", "log_q", "rule", "hop", "first_contact_s", "overlap_s", "events", "root", "via")
     return dict(zip(names, arrays))
