@@ -1,8 +1,9 @@
 """The ``Store`` protocol: what the engine needs from any presence store.
 
-Two implementations: :class:`tracer.duck.DuckStore` (embedded DuckDB file,
-the default) and ``queries.neo4j_store.Neo4jStore``. The engine only calls
-the methods below, so a trace gives the same result on either store.
+Implementations: :class:`tracer.duck.DuckStore` (embedded DuckDB file, the
+default), ``queries.neo4j_store.Neo4jStore``, and the read-only
+:class:`tracer.framestore.FrameStore` over a DataFrame. The engine only
+calls the methods below, so a trace gives the same result on any of them.
 """
 
 from dataclasses import dataclass
@@ -48,7 +49,19 @@ class Store(Protocol):
 
     def index(self):
         """The :class:`tracer.index.PresenceIndex` of the current store
-        version (built and persisted on first use after a change)."""
+        version (built and persisted on first use after a change). A remote
+        store may instead offer ``index_for_sources(sources, linger_s)``: the
+        narrow index one trace hop needs (see ``tracer.tracing``)."""
+
+    def person_codes(self, keys: Sequence[str]):
+        """int32 codes of person keys, in order; raises
+        :class:`~tracer.errors.UnknownPerson` naming unknown keys."""
+
+    def person_keys(self, codes):
+        """Person keys (object array) of int codes, in order."""
+
+    def place_keys(self, codes):
+        """Place keys (object array) of int codes, in order."""
 
     def persons(self, keys: Optional[Sequence[str]] = None) -> pd.DataFrame:
         """The person dictionary (optionally only the given keys)."""
