@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import UnknownPerson
+from .errors import TracerError, UnknownPerson
 
 __all__ = ["explain", "Explanation", "resolve_person"]
 
@@ -84,6 +84,11 @@ def explain(run, case, contact):
     >>> ex.chain, ex.evidence[["link", "place", "overlap_min"]].to_dict("records")
     (['a', 'b'], [{'link': 1, 'place': 'venue:1', 'overlap_min': 60.0}])
     """
+    if run.events is None or (len(run.events) == 0 and len(run.contacts)):
+        raise TracerError(
+            "this trace run was saved without its co-presence events, so there is no evidence to show",
+            hint="trace on the embedded store (the default), or save Neo4j runs with their events",
+        )
     contacts = run.contacts.sort_values("rank")
     person = resolve_person(contact, contacts["person"], "contact")
     row = contacts.set_index("person").loc[person]
