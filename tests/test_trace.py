@@ -216,3 +216,19 @@ def test_rank_order_is_risk_then_hop_then_key(rows):
     expected = frame.sort_values(["risk", "hop", "person"], ascending=[False, True, True], kind="mergesort").index
     got = _rank_order(frame["risk"].to_numpy(), frame["hop"].to_numpy(), frame["person"].to_numpy(dtype=object))
     assert got.tolist() == expected.tolist()
+
+
+def test_explain_without_saved_events_is_a_clear_error():
+    from types import SimpleNamespace
+
+    from tracer import TracerError
+    from tracer.explain import explain
+
+    frame = pd.DataFrame(
+        {"person": ["a", "b"], "place": ["venue:1"] * 2, "kind": "venue",
+         "start": ["2020-02-01 10:00"] * 2, "end": ["2020-02-01 11:00"] * 2}
+    )  # fmt: skip
+    res = trace(frame, [{"person": "a", "onset": "2020-02-02"}])
+    saved = SimpleNamespace(contacts=res.contacts, events=res.events.iloc[:0])
+    with pytest.raises(TracerError, match="without its co-presence events"):
+        explain(saved, "a", "#1")
