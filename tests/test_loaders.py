@@ -24,7 +24,7 @@ from loaders.io import REJECT_COLUMNS
 from loaders.sources import CHECKPOINT_HALF_S, RESIDENCE_OPEN_END_S, VEHICLE_HALF_S
 from tracer.duck import DuckStore
 from tracer.errors import LoadError
-from tracer.schema import FLAG_END_ESTIMATED, KIND_CODES
+from tracer.schema import FLAG_END_ESTIMATED
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data")

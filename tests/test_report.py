@@ -141,7 +141,7 @@ def test_summary_counts_match_the_trace(traced):
 
 
 def test_saved_run_derives_its_cases(traced):
-    run, res = traced["run"], traced["result"]
+    run = traced["run"]
     page = build_report(run, graph_top=GRAPH_TOP)
     dom = parse_dom(page)
     assert any("no case list" in n.text for n in dom.find_all(data_testid="note"))
