@@ -19,6 +19,15 @@ def naive_aggregate(ev):
     return rows
 
 
+def assert_matches_naive(got, ev):
+    expected = naive_aggregate(ev)
+    assert got["person"].tolist() == [r[0] for r in expected]
+    np.testing.assert_allclose(got["log_q"], [r[1] for r in expected], rtol=1e-12, atol=1e-12)
+    names = ["rule", "hop", "first_contact_s", "overlap_s", "events", "root", "via"]
+    for k, name in enumerate(names, start=2):
+        assert got[name].tolist() == [r[k] for r in expected], name
+
+
 events = st.lists(
     st.tuples(
         st.integers(0, 6), st.integers(0, 3), st.integers(0, 3), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.9]),
@@ -37,12 +46,7 @@ def test_aggregate_matches_groupby(rows):
         ev.contact.to_numpy(), ev.root.to_numpy(), ev.case.to_numpy(), ev.log_q.to_numpy(), ev.rule.to_numpy(),
         ev.hop.to_numpy(), ev.start_s.to_numpy(), ev.overlap_s.to_numpy(), n_persons=7,
     )  # fmt: skip
-    expected = naive_aggregate(ev)
-    assert got["person"].tolist() == [r[0] for r in expected]
-    np.testing.assert_allclose(got["log_q"], [r[1] for r in expected], rtol=1e-12, atol=1e-12)
-    names = ["rule", "hop", "first_contact_s", "overlap_s", "events", "root", "via"]
-    for k, name in enumerate(names, start=2):
-        assert got[name].tolist() == [r[k] for r in expected], name
+    assert_matches_naive(got, ev)
 
 
 @settings(max_examples=300, deadline=None)
@@ -67,8 +71,4 @@ def test_grouped_by_source_fast_path_matches_groupby(rows, rnd):
         ev.contact.to_numpy(), ev.root.to_numpy(), ev.case.to_numpy(), ev.log_q.to_numpy(), ev.rule.to_numpy(),
         ev.hop.to_numpy(), ev.start_s.to_numpy(), ev.overlap_s.to_numpy(), n_persons=7,
     )  # fmt: skip
-    expected = naive_aggregate(ev)
-    assert got["person"].tolist() == [r[0] for r in expected]
-    np.testing.assert_allclose(got["log_q"], [r[1] for r in expected], rtol=1e-12, atol=1e-12)
-    for k, name in enumerate(["rule", "hop", "first_contact_s", "overlap_s", "events", "root", "via"], start=2):
-        assert got[name].tolist() == [r[k] for r in expected], name
+    assert_matches_naive(got, ev)

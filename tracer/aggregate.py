@@ -1,10 +1,11 @@
 """Per-contact aggregation of exposure events (the ranking's hot path).
 
-A counting sort by contact code (codes are dense), then one pass per contact:
-summed ``log(1 - p)``, strongest rule, lowest hop, first contact, total
-overlap, event count, and the (root case, direct source) pair whose own
-events give the highest combined risk. O(events + persons), no Python
-objects inside.
+One sequential pass over events grouped by (root case, direct source) pair,
+accumulating into dense per-person arrays: summed ``log(1 - p)``, strongest
+rule, lowest hop, first contact, total overlap, event count, and the pair
+whose own events give the highest combined risk. The trace emits events
+grouped by source; other inputs are first sorted stably by pair.
+O(events + persons), no Python objects inside.
 """
 
 import numpy as np
@@ -16,103 +17,10 @@ __all__ = ["aggregate_contacts"]
 
 
 @njit(**JIT)
-def _order_by_contact(contact, n_persons):
-    counts = np.zeros(n_persons + 1, np.int64)
-    for i in range(contact.shape[0]):
-        counts[contact[i] + 1] += 1
-    off = np.cumsum(counts)
-    fill = off[:-1].copy()
-    order = np.empty(contact.shape[0], np.int64)
-    for i in range(contact.shape[0]):
-        c = contact[i]
-        order[fill[c]] = i
-        fill[c] += 1
-    return order, off
-
-
-@njit(**JIT)
-def max_group(off):
-    """The largest group size in offsets ``off``."""
-    m = 0
-    for p in range(off.shape[0] - 1):
-        m = max(m, off[p + 1] - off[p])
-    return m
-
-
-@njit(**JIT)
-def _aggregate(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_persons):
-    order, off = _order_by_contact(contact, n_persons)
-    n_groups = 0
-    for p in range(n_persons):
-        if off[p + 1] > off[p]:
-            n_groups += 1
-    person = np.empty(n_groups, np.int32)
-    sum_log_q = np.empty(n_groups, np.float64)
-    rule_max = np.empty(n_groups, np.int8)
-    hop_min = np.empty(n_groups, np.int64)
-    first = np.empty(n_groups, np.int64)
-    overlap = np.empty(n_groups, np.int64)
-    count = np.empty(n_groups, np.int64)
-    best_root = np.empty(n_groups, np.int32)
-    best_case = np.empty(n_groups, np.int32)
-    g = 0
-    size = max_group(off)
-    keys = np.empty(size, np.int64)
-    qs = np.empty(size, np.float64)
-    for p in range(n_persons):
-        lo, hi = off[p], off[p + 1]
-        if hi == lo:
-            continue
-        m = hi - lo
-        i0 = order[lo]
-        s, r, h, f, o = 0.0, rule[i0], hop[i0], start_s[i0], 0
-        for k in range(m):
-            i = order[lo + k]
-            s += log_q[i]
-            r = max(r, rule[i])
-            h = min(h, hop[i])
-            f = min(f, start_s[i])
-            o += overlap_s[i]
-            # Insertion sort by (root, case) key into the buffers: groups are
-            # small, and this allocates nothing per contact.
-            key = np.int64(root[i]) * n_persons + case[i]
-            j = k
-            while j > 0 and keys[j - 1] > key:
-                keys[j] = keys[j - 1]
-                qs[j] = qs[j - 1]
-                j -= 1
-            keys[j] = key
-            qs[j] = log_q[i]
-        # The pair (root, case) with the lowest summed log(1 - p); ties go to
-        # the lowest key because pairs are visited in key order.
-        best, best_key = 1.0, keys[0]
-        k = 0
-        while k < m:
-            key, acc = keys[k], 0.0
-            while k < m and keys[k] == key:
-                acc += qs[k]
-                k += 1
-            if best > 0.0 or acc < best:
-                best, best_key = acc, key
-        person[g] = p
-        sum_log_q[g] = s
-        rule_max[g] = r
-        hop_min[g] = h
-        first[g] = f
-        overlap[g] = o
-        count[g] = m
-        best_root[g] = best_key // n_persons
-        best_case[g] = best_key % n_persons
-        g += 1
-    return person, sum_log_q, rule_max, hop_min, first, overlap, count, best_root, best_case
-
-
-@njit(**JIT)
 def _aggregate_blocked(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_persons):
-    """The same result in one sequential pass, when the events of each (root,
-    case) pair are contiguous (the trace emits them grouped by source).
-    Returns ``ok=False`` (and nothing useful) when a pair shows up in two
-    blocks; the caller then uses :func:`_aggregate`."""
+    """One sequential pass; needs the events of each (root, case) pair to be
+    contiguous. Returns ``ok=False`` (and nothing useful) when a pair shows
+    up in two blocks; the caller then sorts by pair and calls again."""
     n = contact.shape[0]
     sum_q = np.zeros(n_persons, np.float64)
     rmax = np.zeros(n_persons, np.int8)
@@ -192,12 +100,13 @@ def aggregate_contacts(contact, root, case, log_q, rule, hop, start_s, overlap_s
         int(n_persons),
     )
     ok, sum_q, rmax, hmin, first, ov, cnt, best_key = _aggregate_blocked(*args)
-    if ok:
-        person = np.flatnonzero(cnt)
-        key = best_key[person]
-        arrays = (person.astype(np.int32), sum_q[person], rmax[person], hmin[person], first[person], ov[person],
-                  cnt[person], (key // n_persons).astype(np.int32), (key % n_persons).astype(np.int32))  # fmt: skip
-    else:
-        arrays = _aggregate(*args)
+    if not ok:
+        order = np.argsort(root * n_persons + case, kind="stable")
+        args = tuple(a[order] for a in args[:-1]) + (args[-1],)
+        ok, sum_q, rmax, hmin, first, ov, cnt, best_key = _aggregate_blocked(*args)
+    person = np.flatnonzero(cnt)
+    key = best_key[person]
+    arrays = (person.astype(np.int32), sum_q[person], rmax[person], hmin[person], first[person], ov[person],
+              cnt[person], (key // n_persons).astype(np.int32), (key % n_persons).astype(np.int32))  # fmt: skip
     names = ("person", "log_q", "rule", "hop", "first_contact_s", "overlap_s", "events", "root", "via")
     return dict(zip(names, arrays))
