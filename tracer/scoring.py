@@ -7,9 +7,12 @@ never touches strings; :mod:`tracer.tracing` turns the result into keys.
 import numpy as np
 import pandas as pd
 
-from .model import event_probability, mean_infectiousness, proximity, rule_class, seat_distance
 
-__all__ = ["source_presences", "find_events", "rank_contacts"]
+__all__ = ["source_presences", "find_events", "rank_contacts", "EVENT_COLUMNS"]
+
+#: The code-level event arrays :func:`find_events` returns.
+EVENT_COLUMNS = ("hop", "case", "root", "contact", "place", "kind", "start_s", "end_s", "overlap_s", "together_s",
+                 "seat_distance", "rule", "p_event")  # fmt: skip
 
 
 def _ranges(starts, lengths):
@@ -56,43 +59,37 @@ def find_events(index, sources, linger_s, cfg, hop):
 
     ``sources`` has ``person, reference_s, asymptomatic, window_start_s,
     window_end_s, risk, root``; infectiousness is averaged over each
-    event's overlap. Returns a frame of code-level events.
+    event's overlap. Returns a dict of code-level event arrays
+    (:data:`EVENT_COLUMNS`), grouped by source, searched and scored in one
+    numba pass (:func:`tracer.fused.score_copresences`).
     """
-    from .kernels import find_copresences
+    from .fused import score_copresences
 
     owner, pos, place, kind, start, end, present_end = source_presences(index, sources, linger_s)
-    src_i, cpos, ov_start, ov_end = find_copresences(index, place, start, end, index.person[pos])
-    a = pos[src_i]
-    who = owner[src_i]
-    kind_e = kind[src_i]
-    overlap_s = ov_end - ov_start
-    # Time truly together (without the source's linger padding): the rule
-    # classes (e.g. 15 min at a venue) count only that.
-    contact_end = index.start[cpos] + index.dur[cpos]
-    together_s = np.maximum(np.minimum(present_end[src_i], contact_end) - ov_start, 0)
-    seat = (index.section[a], index.row[a], index.col[a], index.section[cpos], index.row[cpos], index.col[cpos])
-    reference = sources["reference_s"].to_numpy(np.int64)[who]
-    asymptomatic = sources["asymptomatic"].to_numpy(bool)[who]
-    infect = mean_infectiousness(ov_start, ov_end, reference, cfg, asymptomatic=asymptomatic)
-    prox = proximity(kind_e, *seat, cfg)
-    p = event_probability(kind_e, overlap_s, prox, infect, cfg) * sources["risk"].to_numpy()[who]
-    return pd.DataFrame(
-        {
-            "hop": np.full(len(a), hop, dtype=np.int64),
-            "case": sources["person"].to_numpy(np.int32)[who],
-            "root": sources["root"].to_numpy(np.int32)[who],
-            "contact": index.person[cpos],
-            "place": place[src_i],
-            "kind": kind_e,
-            "start_s": ov_start,
-            "end_s": ov_end,
-            "overlap_s": overlap_s,
-            "together_s": together_s,
-            "seat_distance": seat_distance(kind_e, *seat),
-            "rule": rule_class(kind_e, *seat, together_s, cfg),
-            "p_event": p,
-        }
-    )
+
+    def per_source(name, dtype):
+        return sources[name].to_numpy(dtype)[owner]
+
+    ev = score_copresences(
+        index, place, start, end, present_end, index.person[pos], pos, kind,
+        per_source("reference_s", np.int64), per_source("asymptomatic", bool), per_source("risk", np.float64), cfg,
+    )  # fmt: skip
+    src = ev["src"]
+    return {
+        "hop": np.full(len(src), hop, dtype=np.int8),
+        "case": per_source("person", np.int32)[src],
+        "root": per_source("root", np.int32)[src],
+        "contact": ev["contact"],
+        "place": place.astype(np.int32)[src],
+        "kind": kind.astype(np.int8)[src],
+        "start_s": ev["start_s"],
+        "end_s": ev["end_s"],
+        "overlap_s": ev["end_s"] - ev["start_s"],
+        "together_s": ev["together_s"],
+        "seat_distance": ev["seat_distance"],
+        "rule": ev["rule"],
+        "p_event": ev["p_event"],
+    }
 
 
 def rank_contacts(events, min_risk=0.0, n_persons=None):
@@ -106,13 +103,13 @@ def rank_contacts(events, min_risk=0.0, n_persons=None):
     from .aggregate import aggregate_contacts
 
     cols = ["person", "risk", "rule", "hop", "source", "via", "first_contact_s", "overlap_s", "events", "root"]
-    if events.empty:
+    if len(events["p_event"]) == 0:
         return pd.DataFrame({c: pd.Series([], dtype=np.int64) for c in cols})
-    log_q = np.log1p(-np.minimum(events["p_event"].to_numpy(), 1.0 - 1e-15))
+    col = {name: np.asarray(events[name]) for name in ("contact", "root", "case", "rule", "hop", "start_s", "overlap_s")}
+    log_q = np.log1p(-np.minimum(np.asarray(events["p_event"]), 1.0 - 1e-15))
     agg = aggregate_contacts(
-        events["contact"].to_numpy(), events["root"].to_numpy(), events["case"].to_numpy(), log_q,
-        events["rule"].to_numpy(), events["hop"].to_numpy(), events["start_s"].to_numpy(),
-        events["overlap_s"].to_numpy(), n_persons,
+        col["contact"], col["root"], col["case"], log_q, col["rule"], col["hop"], col["start_s"], col["overlap_s"],
+        n_persons,
     )  # fmt: skip
     out = pd.DataFrame(
         {

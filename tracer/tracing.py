@@ -251,58 +251,67 @@ def _finish(store, all_events, all_contacts, cases, params, tz):
     frame itself is built lazily from those lookups, so it needs no open store.
     """
     contacts = pd.concat(all_contacts, ignore_index=True)
-    events = pd.concat(all_events, ignore_index=True)
+    listed = contacts["person"].to_numpy(np.int64)
+    sources = [ev["case"] for ev in all_events] + [ev["root"] for ev in all_events]
+    persons = np.concatenate([listed, *(np.asarray(a, np.int64) for a in sources)])
+    size = max([int(persons.max()) + 1 if len(persons) else 0]
+               + [int(ev["contact"].max()) + 1 for ev in all_events if len(ev["contact"])])  # fmt: skip
     # Keep the events that explain a listed contact at the hop it is listed
     # (each contact is listed once, at its lowest hop).
-    persons = np.concatenate([contacts["person"].to_numpy(np.int64), events["case"].to_numpy(np.int64)])
-    size = int(persons.max()) + 1 if len(persons) else 0
     hop_of = np.zeros(size, np.int64)
-    hop_of[contacts["person"].to_numpy(np.int64)] = contacts["hop"].to_numpy(np.int64)
-    events = events[hop_of[events["contact"].to_numpy(np.int64)] == events["hop"].to_numpy(np.int64)]
+    hop_of[listed] = contacts["hop"].to_numpy(np.int64)
+    keep = [hop_of[ev["contact"]] == ev["hop"] for ev in all_events]
     person_key = _lookup(store.person_keys, persons, size)
-    place_codes = events["place"].to_numpy(np.int64)
+    place_codes = np.concatenate([ev["place"][k] for ev, k in zip(all_events, keep)]).astype(np.int64)
     place_key = _lookup(lambda c: _place_keys(store, c), place_codes, int(place_codes.max()) + 1 if len(place_codes) else 0)
-    lazy = _LazyEvents(events, person_key, place_key, tz)
+    lazy = _LazyEvents(all_events, keep, person_key, place_key, tz)
     if contacts.empty:
         return TraceResult(pd.DataFrame({c: [] for c in CONTACT_COLUMNS}), lazy, cases, params)
-    hop = contacts["hop"].to_numpy(np.int64)
+    order = _rank_order(contacts["risk"].to_numpy(), contacts["hop"].to_numpy(np.int64), person_key[listed])
+    contacts = {name: contacts[name].to_numpy()[order] for name in contacts.columns}
+    hop = contacts["hop"].astype(np.int64)
     out = pd.DataFrame(
         {
-            "person": person_key[contacts["person"].to_numpy(np.int64)],
-            "risk": contacts["risk"].to_numpy(),
-            "rule": np.asarray([None, "general", "close"], dtype=object)[contacts["rule"].to_numpy(np.int64)],
+            "rank": np.arange(1, len(hop) + 1),
+            "person": person_key[contacts["person"].astype(np.int64)],
+            "risk": contacts["risk"],
+            "rule": np.asarray([None, "general", "close"], dtype=object)[contacts["rule"].astype(np.int64)],
             "hop": hop,
-            "source_case": person_key[contacts["source"].to_numpy(np.int64)],
+            "source_case": person_key[contacts["source"].astype(np.int64)],
             "first_contact": from_epoch_s(contacts["first_contact_s"], tz),
-            "overlap_min": contacts["overlap_s"].to_numpy() / 60.0,
-            "events": contacts["events"].to_numpy(np.int64),
-            "via": np.where(hop > 1, person_key[contacts["via"].to_numpy(np.int64)], None),
+            "overlap_min": contacts["overlap_s"] / 60.0,
+            "events": contacts["events"].astype(np.int64),
+            "via": np.where(hop > 1, person_key[contacts["via"].astype(np.int64)], None),
         }
     )
-    out = out.iloc[_rank_order(out["risk"].to_numpy(), hop, out["person"].to_numpy(dtype=object))]
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
-    return TraceResult(out.reset_index(drop=True), lazy, cases, params)
+    return TraceResult(out, lazy, cases, params)
 
 
 def _rank_order(risk, hop, keys):
     """Deterministic ranking: risk down, then hop up, then the person key.
 
-    Sorting numbers first and comparing strings only inside runs of equal
-    (risk, hop) keeps the string work to the ties.
+    Numbers are sorted first; strings are compared only among the ties
+    (equal risk and hop), all ties at once.
 
     >>> _rank_order(np.array([0.1, 0.5, 0.1]), np.array([1, 1, 1]), np.array(["b", "z", "a"], dtype=object)).tolist()
     [1, 2, 0]
     """
-    order = np.lexsort((hop, -risk))
+    if len(hop) and hop.min() != hop.max():
+        by_hop = np.argsort(hop.astype(np.int8), kind="stable")
+        order = by_hop[np.argsort(-risk[by_hop], kind="stable")]
+    else:
+        order = np.argsort(-risk)
     r, h = risk[order], hop[order]
-    tie = np.flatnonzero((r[1:] == r[:-1]) & (h[1:] == h[:-1]))
-    if len(tie):
-        # Runs of ties: [start, end) in sorted positions.
-        starts = tie[np.r_[True, np.diff(tie) > 1]]
-        ends = tie[np.r_[np.diff(tie) > 1, True]] + 2
-        for lo, hi in zip(starts, ends):
-            block = order[lo:hi]
-            order[lo:hi] = block[np.argsort(keys[block], kind="stable")]
+    same = (r[1:] == r[:-1]) & (h[1:] == h[:-1])
+    if same.any():
+        # Positions in a run of ties, each run numbered; sort them by (run, key).
+        in_run = np.r_[same, False] | np.r_[False, same]
+        tied = np.flatnonzero(in_run)
+        run = np.cumsum(np.r_[True, ~same])[tied]
+        block = order[tied]
+        key_rank = np.empty(len(block), np.int64)
+        key_rank[np.argsort(keys[block], kind="stable")] = np.arange(len(block))
+        order[tied] = block[np.lexsort((key_rank, run))]
     return order
 
 
@@ -316,35 +325,36 @@ def _lookup(keys_of, codes, size):
 
 
 class _LazyEvents:
-    """Builds the keyed events frame on first use (see TraceResult.events)."""
+    """Builds the keyed events frame on first use (see TraceResult.events).
 
-    def __init__(self, events, person_key, place_key, tz):
-        self.codes, self.person_key, self.place_key, self.tz = events, person_key, place_key, tz
-        self.n = len(events)
+    Holds each hop's code-level event arrays and the mask of the events
+    that explain a listed contact.
+    """
+
+    def __init__(self, hops, keep, person_key, place_key, tz):
+        self.hops, self.keep, self.person_key, self.place_key, self.tz = hops, keep, person_key, place_key, tz
+        self.n = int(sum(int(k.sum()) for k in keep))
 
     def __call__(self):
-        ev = self.codes
-        if ev.empty:
+        if self.n == 0:
             return pd.DataFrame({c: [] for c in EVENT_COLUMNS})
-        order = np.lexsort(
-            (ev["place"].to_numpy(), ev["contact"].to_numpy(), ev["case"].to_numpy(), ev["start_s"].to_numpy(),
-             ev["hop"].to_numpy())
-        )  # fmt: skip
-        ev = ev.iloc[order]
+        ev = {name: np.concatenate([h[name][k] for h, k in zip(self.hops, self.keep)]) for name in self.hops[0]}
+        order = np.lexsort((ev["place"], ev["contact"], ev["case"], ev["start_s"], ev["hop"]))
+        ev = {name: values[order] for name, values in ev.items()}
         return pd.DataFrame(
             {
-                "hop": ev["hop"].to_numpy(np.int64),
-                "case": self.person_key[ev["case"].to_numpy(np.int64)],
-                "contact": self.person_key[ev["contact"].to_numpy(np.int64)],
-                "place": self.place_key[ev["place"].to_numpy(np.int64)],
-                "kind": np.asarray(KINDS, dtype=object)[ev["kind"].to_numpy()],
+                "hop": ev["hop"].astype(np.int64),
+                "case": self.person_key[ev["case"]],
+                "contact": self.person_key[ev["contact"]],
+                "place": self.place_key[ev["place"]],
+                "kind": np.asarray(KINDS, dtype=object)[ev["kind"]],
                 "start": from_epoch_s(ev["start_s"], self.tz),
                 "end": from_epoch_s(ev["end_s"], self.tz),
-                "overlap_s": ev["overlap_s"].to_numpy(np.int64),
-                "together_s": ev["together_s"].to_numpy(np.int64),
-                "seat_distance": ev["seat_distance"].to_numpy(),
-                "rule": np.asarray([None, "general", "close"], dtype=object)[ev["rule"].to_numpy(np.int64)],
-                "p_event": ev["p_event"].to_numpy(),
+                "overlap_s": ev["overlap_s"].astype(np.int64),
+                "together_s": ev["together_s"].astype(np.int64),
+                "seat_distance": ev["seat_distance"],
+                "rule": np.asarray([None, "general", "close"], dtype=object)[ev["rule"].astype(np.int64)],
+                "p_event": ev["p_event"],
             }
         )
 
