@@ -562,22 +562,56 @@ def print_table(frame, output, limit):
 
     shown = frame.head(limit) if limit else frame
     cells = [[_cell(v) for v in row] for row in shown.itertuples(index=False)]
+    widths = [max([len(str(col))] + [len(row[k]) for row in cells]) for k, col in enumerate(shown.columns)]
+    # Piped or written to a file: wide enough that nothing is cut.
+    wide = bool(output) or not sys.stdout.isatty()
+    console = Console(file=open(output, "w", encoding="utf-8") if output else None, width=220 if wide else None)
+    keep_cols = fit_columns(widths, [any(row[k] for row in cells) for k in range(len(widths))], console.width)
     table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    for k, col in enumerate(shown.columns):
-        width = max([len(str(col))] + [len(row[k]) for row in cells])
+    for k in keep_cols:
+        col, width = shown.columns[k], widths[k]
         numeric = shown[col].dtype.kind in "iuf"
         # Keys and numbers are never cut; long text (times, places) may wrap.
         keep = numeric or width <= 20
         table.add_column(str(col), justify="right" if numeric else "left", no_wrap=keep,
                          min_width=min(width, 20) if keep else 10)  # fmt: skip
     for row in cells:
-        table.add_row(*row)
-    # Piped or written to a file: wide enough that nothing is cut.
-    wide = bool(output) or not sys.stdout.isatty()
-    console = Console(file=open(output, "w", encoding="utf-8") if output else None, width=220 if wide else None)
+        table.add_row(*(row[k] for k in keep_cols))
     console.print(table)
+    hidden = [str(shown.columns[k]) for k in range(len(widths)) if k not in keep_cols]
+    if hidden:
+        click.echo(f"({len(hidden)} column(s) hidden at {console.width} columns: {', '.join(hidden)}; "
+                   "widen the terminal or use --format csv / -o FILE for all)", err=True)  # fmt: skip
     if limit and len(frame) > limit:
         click.echo(f"... {len(frame) - limit} more row(s); use --limit 0 or --format csv for all", err=True)
+
+
+def fit_columns(widths, filled, available, gap=2):
+    """Indices of the columns to show in ``available`` characters.
+
+    Everything fits: all columns. Otherwise columns with no value are
+    dropped first, then columns from the right (the table's least important
+    end), never the first two.
+
+    >>> fit_columns([4, 18, 6, 18], [True, True, True, False], 80)
+    [0, 1, 2, 3]
+    >>> fit_columns([4, 18, 6, 18, 16], [True, True, True, False, True], 50)
+    [0, 1, 2, 4]
+    >>> fit_columns([4, 18, 6, 18, 16], [True] * 5, 40)
+    [0, 1, 2]
+    """
+    keep = list(range(len(widths)))
+
+    def total():
+        return sum(widths[k] for k in keep) + gap * max(len(keep) - 1, 0)
+
+    for k in [k for k in keep[2:] if not filled[k]]:
+        if total() <= available:
+            break
+        keep.remove(k)
+    while total() > available and len(keep) > 2:
+        keep.pop()
+    return keep
 
 
 def _cell(value):

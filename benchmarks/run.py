@@ -168,7 +168,7 @@ def bench_tracer_trace(b, args, path, cases, persons, case_codes, ws, we):
     med, runs, res = peers.timed(lambda: trace(store, cases, **TRACE_KW), args.repeat, warmup=1)
     b.add("trace", "tracer", "warm trace on an open store (index mapped)", med,
           "trace(st, cases, hops=1, linger=False, pre_onset_days=4)", runs)
-    b.trace_stats = dict(contacts=len(res.contacts), events=len(res.events), cases=len(cases))
+    b.trace_stats = dict(contacts=len(res.contacts), events=res.n_events, cases=len(cases))
     b.trace_warm = med
     profile_note(b, lambda: trace(store, cases, **TRACE_KW))
     pairs = tracer_pairs(res, persons)
@@ -205,7 +205,7 @@ def profile_note(b, fn):
     fn()
     prof.disable()
     stats = pstats.Stats(prof).stats
-    wanted = ("trace", "find_events", "find_copresences", "rank_contacts", "_aggregate", "_finish", "person_keys")
+    wanted = ("trace", "find_events", "score_copresences", "rank_contacts", "aggregate_contacts", "_finish", "person_keys")
     got = {}
     for (file, _, name), (_, _, _, cum, _) in stats.items():
         if "tracer" in file and name in wanted:

@@ -11,6 +11,8 @@ import sys
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cli
 from tracer.duck import DuckStore
@@ -243,3 +245,23 @@ def test_locked_store_and_undecodable_file_are_clear_errors(runner, store, tmp_p
     bad.write_bytes(b"person,place,kind,start,end\n\xff\xfe\xff\xff,x,venue,2020-01-01,2020-01-02\n")
     res = runner.invoke(cli.main, ["--store", store, "load", "presences", str(bad)])
     assert res.exit_code == 1 and "cannot decode" in res.output and "--encoding" in res.output
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 40), st.booleans()), min_size=1, max_size=12), st.integers(20, 200))
+def test_table_columns_fit_the_terminal(cols, available):
+    """A narrow terminal hides columns (empty ones first, then from the
+    right) instead of cropping them; the first two always stay."""
+    from cli import fit_columns
+
+    widths, filled = [w for w, _ in cols], [f for _, f in cols]
+    keep = fit_columns(widths, filled, available)
+    total = sum(widths[k] for k in keep) + 2 * (len(keep) - 1)
+    assert keep == sorted(keep) and keep[: min(2, len(cols))] == list(range(min(2, len(cols))))
+    assert total <= available or len(keep) == min(2, len(cols))
+    if sum(widths) + 2 * (len(cols) - 1) <= available:
+        assert keep == list(range(len(cols)))
+    dropped = [k for k in range(len(cols)) if k not in keep]
+    # A filled column is dropped only when every empty column beyond the first two is gone.
+    if any(filled[k] for k in dropped):
+        assert all(filled[k] for k in keep[2:])
