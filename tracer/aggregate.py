@@ -1,109 +1,79 @@
 """Per-contact aggregation of exposure events (the ranking's hot path).
 
-One pass over events grouped by (root case, direct source) pair,
-accumulating into a dense per-person table (each thread owns a share of
-the contacts and reads every event, so sums keep the event order): summed ``log(1 - p)``, strongest
+One sequential pass over events grouped by (root case, direct source) pair,
+accumulating into dense per-person arrays: summed ``log(1 - p)``, strongest
 rule, lowest hop, first contact, total overlap, event count, and the pair
 whose own events give the highest combined risk. The trace emits events
 grouped by source; other inputs are first sorted stably by pair.
 O(events + persons), no Python objects inside.
 """
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .jit import JIT, JIT_PARALLEL
+from .jit import JIT
 
 __all__ = ["aggregate_contacts"]
 
-#: Fewer events than this are aggregated by one thread.
-PARALLEL_EVENTS = 1 << 16
-
-
-# Columns of the per-person accumulator (float64, one 64-byte row per person,
-# so an event touches one cache line): summed log(1 - p), the running sum of
-# the current pair's block, the best pair's sum, first contact, total overlap,
-# event count, strongest rule, lowest hop. Integers stay exact below 2**53.
-_SUM, _PART, _BEST, _FIRST, _OV, _CNT, _RULE, _HOP = range(8)
-
 
 @njit(**JIT)
-def _pairs_contiguous(root, case, n_persons):
-    """Whether the events of each (root, case) pair form one block."""
+def _aggregate_blocked(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_persons):
+    """One sequential pass; needs the events of each (root, case) pair to be
+    contiguous. Returns ``ok=False`` (and nothing useful) when a pair shows
+    up in two blocks; the caller then sorts by pair and calls again."""
+    n = contact.shape[0]
+    sum_q = np.zeros(n_persons, np.float64)
+    rmax = np.zeros(n_persons, np.int8)
+    hmin = np.zeros(n_persons, np.int64)
+    first = np.zeros(n_persons, np.int64)
+    ov = np.zeros(n_persons, np.int64)
+    cnt = np.zeros(n_persons, np.int64)
+    best_q = np.zeros(n_persons, np.float64)
+    best_key = np.full(n_persons, -1, np.int64)
+    part = np.zeros(n_persons, np.float64)
+    in_block = np.zeros(n_persons, np.bool_)
+    touched = np.empty(min(n, n_persons), np.int64)
     seen = dict()
     seen[np.int64(-1)] = True
-    n = root.shape[0]
     i = 0
     while i < n:
         key = np.int64(root[i]) * n_persons + case[i]
         if key in seen:
-            return False
+            return False, sum_q, rmax, hmin, first, ov, cnt, best_key
         seen[key] = True
-        while i < n and np.int64(root[i]) * n_persons + case[i] == key:
-            i += 1
-    return True
-
-
-@njit(**JIT)
-def _aggregate_part(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_persons, part, n_parts,
-                    acc, best_key, mark, touched):  # fmt: skip
-    """One sequential pass over events grouped by (root, case) pair, for the
-    contacts with ``contact % n_parts == part``: each contact's events are
-    summed in event order whatever ``n_parts`` is, so the result does not
-    depend on the number of threads."""
-    n = contact.shape[0]
-    block = 0
-    i = 0
-    while i < n:
-        key = np.int64(root[i]) * n_persons + case[i]
-        block += 1
         t = 0
         j = i
         while j < n and np.int64(root[j]) * n_persons + case[j] == key:
             c = contact[j]
-            if c % n_parts == part:
-                if acc[c, _CNT] == 0:
-                    acc[c, _RULE], acc[c, _HOP], acc[c, _FIRST] = rule[j], hop[j], start_s[j]
-                else:
-                    acc[c, _RULE] = max(acc[c, _RULE], rule[j])
-                    acc[c, _HOP] = min(acc[c, _HOP], hop[j])
-                    acc[c, _FIRST] = min(acc[c, _FIRST], start_s[j])
-                acc[c, _CNT] += 1
-                acc[c, _SUM] += log_q[j]
-                acc[c, _OV] += overlap_s[j]
-                if mark[c] != block:
-                    mark[c] = block
-                    touched[t] = c
-                    t += 1
-                acc[c, _PART] += log_q[j]
+            if cnt[c] == 0:
+                rmax[c], hmin[c], first[c] = rule[j], hop[j], start_s[j]
+            else:
+                rmax[c] = max(rmax[c], rule[j])
+                hmin[c] = min(hmin[c], hop[j])
+                first[c] = min(first[c], start_s[j])
+            cnt[c] += 1
+            sum_q[c] += log_q[j]
+            ov[c] += overlap_s[j]
+            if not in_block[c]:
+                in_block[c] = True
+                touched[t] = c
+                t += 1
+            part[c] += log_q[j]
             j += 1
         for k in range(t):
             c = touched[k]
-            if best_key[c] < 0 or acc[c, _PART] < acc[c, _BEST] or (acc[c, _PART] == acc[c, _BEST] and key < best_key[c]):
-                acc[c, _BEST], best_key[c] = acc[c, _PART], key
-            acc[c, _PART] = 0.0
+            if best_key[c] < 0 or part[c] < best_q[c] or (part[c] == best_q[c] and key < best_key[c]):
+                best_q[c], best_key[c] = part[c], key
+            part[c] = 0.0
+            in_block[c] = False
         i = j
+    return True, sum_q, rmax, hmin, first, ov, cnt, best_key
 
 
-@njit(**JIT_PARALLEL)
-def _aggregate_parallel(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_persons, n_parts):
-    acc = np.zeros((n_persons, 8), np.float64)
-    best_key = np.full(n_persons, -1, np.int64)
-    mark = np.zeros(n_persons, np.int64)
-    for part in prange(n_parts):
-        touched = np.empty(min(contact.shape[0], n_persons), np.int64)
-        _aggregate_part(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_persons, part, n_parts,
-                        acc, best_key, mark, touched)  # fmt: skip
-    return acc, best_key
-
-
-def aggregate_contacts(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_persons=None, n_parts=None):
+def aggregate_contacts(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_persons=None):
     """Aggregate events per contact; returns a dict of equal-length arrays
     ``person, log_q, rule, hop, first_contact_s, overlap_s, events, root, via``
-    in ascending contact code. ``n_parts`` splits the contacts between
-    that many threads (default: numba's thread count for large inputs); the
-    result is the same for any split.
+    in ascending contact code.
 
     >>> out = aggregate_contacts(np.array([1, 0, 1]), np.array([5, 5, 5]), np.array([5, 5, 5]),
     ...     np.log1p(-np.array([0.5, 0.1, 0.5])), np.array([1, 2, 2], np.int8), np.array([1, 1, 1]),
@@ -129,17 +99,14 @@ def aggregate_contacts(contact, root, case, log_q, rule, hop, start_s, overlap_s
         np.ascontiguousarray(overlap_s, dtype=np.int64),
         int(n_persons),
     )
-    if not _pairs_contiguous(root, case, n_persons):
+    ok, sum_q, rmax, hmin, first, ov, cnt, best_key = _aggregate_blocked(*args)
+    if not ok:
         order = np.argsort(root * n_persons + case, kind="stable")
         args = tuple(a[order] for a in args[:-1]) + (args[-1],)
-    if n_parts is None:
-        n_parts = numba.get_num_threads() if len(contact) >= PARALLEL_EVENTS else 1
-    acc, best_key = _aggregate_parallel(*args, n_parts)
-    person = np.flatnonzero(acc[:, _CNT])
+        ok, sum_q, rmax, hmin, first, ov, cnt, best_key = _aggregate_blocked(*args)
+    person = np.flatnonzero(cnt)
     key = best_key[person]
-    row = acc[person]
-    arrays = (person.astype(np.int32), row[:, _SUM], row[:, _RULE].astype(np.int8), row[:, _HOP].astype(np.int64),
-              row[:, _FIRST].astype(np.int64), row[:, _OV].astype(np.int64), row[:, _CNT].astype(np.int64),
-              (key // n_persons).astype(np.int32), (key % n_persons).astype(np.int32))  # fmt: skip
+    arrays = (person.astype(np.int32), sum_q[person], rmax[person], hmin[person], first[person], ov[person],
+              cnt[person], (key // n_persons).astype(np.int32), (key % n_persons).astype(np.int32))  # fmt: skip
     names = ("person", "log_q", "rule", "hop", "first_contact_s", "overlap_s", "events", "root", "via")
     return dict(zip(names, arrays))
