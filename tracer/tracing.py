@@ -267,21 +267,22 @@ def _finish(store, all_events, all_contacts, cases, params, tz):
     lazy = _LazyEvents(all_events, keep, person_key, place_key, tz)
     if contacts.empty:
         return TraceResult(pd.DataFrame({c: [] for c in CONTACT_COLUMNS}), lazy, cases, params)
-    order = _rank_order(contacts["risk"].to_numpy(), contacts["hop"].to_numpy(np.int64), person_key[listed])
+    order = _rank_order(contacts["risk"].to_numpy(), contacts["hop"].to_numpy(np.int64),
+                        lambda rows: person_key.objects(listed[rows]))  # fmt: skip
     contacts = {name: contacts[name].to_numpy()[order] for name in contacts.columns}
     hop = contacts["hop"].astype(np.int64)
     out = pd.DataFrame(
         {
             "rank": np.arange(1, len(hop) + 1),
-            "person": person_key[contacts["person"].astype(np.int64)],
+            "person": person_key.column(contacts["person"]),
             "risk": contacts["risk"],
             "rule": np.asarray([None, "general", "close"], dtype=object)[contacts["rule"].astype(np.int64)],
             "hop": hop,
-            "source_case": person_key[contacts["source"].astype(np.int64)],
+            "source_case": person_key.column(contacts["source"]),
             "first_contact": from_epoch_s(contacts["first_contact_s"], tz),
             "overlap_min": contacts["overlap_s"] / 60.0,
             "events": contacts["events"].astype(np.int64),
-            "via": np.where(hop > 1, person_key[contacts["via"].astype(np.int64)], None),
+            "via": person_key.column(contacts["via"], where=hop > 1),
         }
     )
     return TraceResult(out, lazy, cases, params)
@@ -291,7 +292,8 @@ def _rank_order(risk, hop, keys):
     """Deterministic ranking: risk down, then hop up, then the person key.
 
     Numbers are sorted first; strings are compared only among the ties
-    (equal risk and hop), all ties at once.
+    (equal risk and hop), all ties at once. ``keys`` is an array of keys or
+    a function giving the keys of an array of row numbers.
 
     >>> _rank_order(np.array([0.1, 0.5, 0.1]), np.array([1, 1, 1]), np.array(["b", "z", "a"], dtype=object)).tolist()
     [1, 2, 0]
@@ -310,18 +312,51 @@ def _rank_order(risk, hop, keys):
         run = np.cumsum(np.r_[True, ~same])[tied]
         block = order[tied]
         key_rank = np.empty(len(block), np.int64)
-        key_rank[np.argsort(keys[block], kind="stable")] = np.arange(len(block))
+        tied_keys = keys(block) if callable(keys) else keys[block]
+        key_rank[np.argsort(tied_keys, kind="stable")] = np.arange(len(block))
         order[tied] = block[np.lexsort((key_rank, run))]
     return order
 
 
 def _lookup(keys_of, codes, size):
-    """A dense object array: code -> key, filled for the codes given."""
-    table = np.full(size, None, dtype=object)
-    if size:
-        present = np.flatnonzero(np.bincount(codes, minlength=size))
-        table[present] = keys_of(present)
-    return table
+    """The keys of the codes given, fetched once (see :class:`_Keys`)."""
+    return _Keys(keys_of, np.asarray(codes, dtype=np.int64), size)
+
+
+class _Keys:
+    """Code → key for the codes involved in a trace.
+
+    The keys are fetched once and held as one Arrow string array, so each
+    keyed column (contacts, cases, the millions of event rows) is a ``take``
+    instead of a conversion of Python strings.
+    """
+
+    #: The string dtype pandas gives text columns (Arrow-backed, NaN for missing).
+    DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+
+    def __init__(self, keys_of, codes, size):
+        import pyarrow as pa
+
+        self.pos = np.full(size, -1, np.int64)
+        present = np.flatnonzero(np.bincount(codes, minlength=size)) if size else np.empty(0, np.int64)
+        self.pos[present] = np.arange(len(present))
+        keys = keys_of(present) if len(present) else np.empty(0, dtype=object)
+        self.keys = pa.array(np.asarray(keys, dtype=object), type=pa.string())
+
+    def _take(self, codes, where=None):
+        import pyarrow as pa
+
+        idx = self.pos[np.asarray(codes, dtype=np.int64)]
+        mask = None if where is None else ~np.asarray(where, dtype=bool)
+        return self.keys.take(pa.array(idx, mask=mask))
+
+    def objects(self, codes):
+        """Keys as an object array of str."""
+        return np.asarray(self._take(codes).to_numpy(zero_copy_only=False), dtype=object)
+
+    def column(self, codes, where=None):
+        """Keys as a pandas string Series (missing where ``where`` is False)."""
+        return pd.Series(self._take(codes, where), dtype=self.DTYPE)
 
 
 class _LazyEvents:
@@ -344,9 +379,9 @@ class _LazyEvents:
         return pd.DataFrame(
             {
                 "hop": ev["hop"].astype(np.int64),
-                "case": self.person_key[ev["case"]],
-                "contact": self.person_key[ev["contact"]],
-                "place": self.place_key[ev["place"]],
+                "case": self.person_key.column(ev["case"]),
+                "contact": self.person_key.column(ev["contact"]),
+                "place": self.place_key.column(ev["place"]),
                 "kind": np.asarray(KINDS, dtype=object)[ev["kind"]],
                 "start": from_epoch_s(ev["start_s"], self.tz),
                 "end": from_epoch_s(ev["end_s"], self.tz),
