@@ -334,7 +334,7 @@ def time_stages(kind, path, repeat=3, workdir=None):
 
     def append():
         with fresh("append.duckdb") as store:
-            return store.append(prepared.full_batch())
+            return store.append(prepared.full_batch(coded=True))  # as load_files gives it
 
     out["append"], _ = _best(append, repeat)
 
@@ -404,9 +404,10 @@ def append_breakdown(kind, path):
     import functools
 
     import tracer.duck as duck
+    import tracer.duck_dicts as duck_dicts
     from loaders.api import prepare
 
-    batch = prepare(kind, [path]).full_batch()
+    batch = prepare(kind, [path]).full_batch(coded=True)  # as load_files gives it
     times, counts = collections.defaultdict(float), collections.Counter()
 
     def timed(name, fn):
@@ -422,8 +423,8 @@ def append_breakdown(kind, path):
         return wrapper
 
     saved = {}
-    for owner, names in ((duck, ("validate_presences", "person_entries", "place_entries", "alias_entries",
-                                 "upsert_entries", "insert_aliases")),
+    for owner, names in ((duck, ("batch_parts", "upsert_coded", "insert_aliases")),
+                         (duck_dicts, ("validate_presences", "person_entries", "place_entries", "alias_entries")),
                          (duck.DuckStore, ("_fresh_presences", "_insert_presences", "_codes"))):  # fmt: skip
         for name in names:
             saved[owner, name] = getattr(owner, name)

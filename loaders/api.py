@@ -6,6 +6,11 @@ the store's aliases → reject rows whose place already has another kind →
 estimate venue exits → fingerprint → count duplicates (earlier in the load
 or already stored) → append **one** batch for all files of the call.
 
+Keys travel as integer codes into their distinct values (identity
+resolution, dwell, fingerprints and dictionaries never build a Python
+string per row); the embedded store receives them as categoricals and
+skips re-validating the batch (:class:`tracer.presence.Batch` ``validated``).
+
 One append per call means a load is all or nothing: a failure or a
 SIGKILL at any point leaves the store exactly as before, and running the
 same command again completes it. Fingerprints ignore modelled ends (open
@@ -32,15 +37,18 @@ import numpy as np
 import pandas as pd
 
 from tracer.errors import LoadError
-from tracer.presence import Batch, fingerprint
+from pandas.api.types import union_categoricals
+
+from tracer.presence import Batch, fingerprint_coded
 from tracer.schema import DEFAULT_TZ, KIND_CODES
 
 from .accounting import build_report
 from .dwell import dwell_seconds, estimate_ends
-from .fields import Table, object_frame
+from .fields import Table
 from .identity import resolve
 from .io import read_table
 from .ledger import Ledger
+from .coded import categorical, category_codes
 from .sources import PARSERS
 from .storeview import known_phone_holders, stored_place_kinds, stored_records
 from .templates import KINDS, read_mapping
@@ -81,11 +89,19 @@ class Prepared:
         names = ", ".join(os.path.basename(str(p)) for p in self.paths)
         return f"{self.kind}: {names}"[:500]
 
-    def full_batch(self, keep=None):
-        """The :class:`Batch` of all presences (or of those ``keep`` selects)."""
+    def full_batch(self, keep=None, coded=False):
+        """The :class:`Batch` of all presences (or of those ``keep`` selects).
+
+        ``coded`` keeps ``person_key``/``place_key`` categorical over the
+        dictionary keys and marks the batch ``validated`` (for
+        :class:`tracer.duck.DuckStore`); otherwise they are plain strings."""
         frame = self.presences if keep is None else self.presences[keep]
-        return Batch(frame[list(_BATCH)].reset_index(drop=True), persons=self.persons, places=self.places,
-                     aliases=self.aliases, source=self.source)  # fmt: skip
+        frame = frame[list(_BATCH)].reset_index(drop=True)
+        if not coded:
+            for col in ("person_key", "place_key"):
+                frame[col] = pd.Series(np.asarray(frame[col], dtype=object), dtype=object)
+        return Batch(frame, persons=self.persons, places=self.places, aliases=self.aliases, source=self.source,
+                     validated=bool(coded))  # fmt: skip
 
     def rejects(self):
         from .accounting import LoadReport
@@ -96,6 +112,22 @@ class Prepared:
 def _check_kind(kind):
     if kind not in KINDS:
         raise LoadError(f"unknown source kind {kind!r}", hint="use one of " + ", ".join(KINDS))
+
+
+def _concat(frames):
+    """``pd.concat`` that keeps categorical columns categorical across files."""
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    out = {}
+    for col in frames[0].columns:
+        parts = [f[col] for f in frames]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            out[col] = pd.Series(union_categoricals([p.array for p in parts]))
+        elif any(isinstance(p.dtype, pd.CategoricalDtype) or p.dtype == object for p in parts):
+            out[col] = pd.Series(np.concatenate([p.to_numpy(dtype=object) for p in parts]), dtype=object)
+        else:
+            out[col] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(out)
 
 
 def _parse_all(kind, paths, encoding, mapping, opts, progress):
@@ -109,7 +141,7 @@ def _parse_all(kind, paths, encoding, mapping, opts, progress):
         presences.append(parsed.presences.assign(file=i))
         if progress:
             progress("read", i + 1, len(paths))
-    return ledgers, pd.concat(idents, ignore_index=True), pd.concat(presences, ignore_index=True)
+    return ledgers, _concat(idents), _concat(presences)
 
 
 def _per_file(ledgers, offsets, rows, fn):
@@ -128,28 +160,29 @@ def _alive_rows(ledgers):
 
 
 def _resolve(ledgers, offsets, idents, store):
-    """Person key of every input row (None where the row has none), the
-    identity rows, their aliases and the integer code of every row's key."""
-    phones = idents["phone"] if "phone" in idents.columns else pd.Series([], dtype=object)
+    """Person key code of every input row (-1 where the row has none), the
+    distinct keys the codes point into, the identity rows and their aliases."""
+    phones = np.zeros(0, dtype=object)
+    if "phone" in idents.columns:
+        codes, uniq = category_codes(idents["phone"])
+        phones = uniq[np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(uniq)))]
     res = resolve(idents, known_phone_holders(store, phones))
     rows = offsets[idents["file"].to_numpy()] + idents["pos"].to_numpy()
     _per_file(ledgers, offsets, rows[res.ambiguous], lambda led, m: led.warn(
         m, "phone", "shared-phone", "phone is shared by several ID holders; the row is keyed by the phone"))
     _per_file(ledgers, offsets, rows[res.conflict], lambda led, m: led.warn(m, "phone", "shared-phone"))
-    key_by_row = np.full(offsets[-1], None, dtype=object)
-    key_by_row[rows] = res.keys
     code_by_row = np.full(offsets[-1], -1, dtype=np.int64)
     code_by_row[rows] = res.codes
-    return key_by_row, rows, res.aliases, code_by_row
+    return code_by_row, res.uniques, rows, res.aliases
 
 
-def _reject_kind_conflicts(ledgers, offsets, input_row, place_code, kind, place_key, store):
+def _reject_kind_conflicts(ledgers, offsets, input_row, place_code, kind, place_keys, store):
     """A place key has one kind: reject rows that give it another one
     (the first row of a key new to the store sets its kind)."""
     inv = pd.factorize(place_code)[0]
     first_row = np.zeros(int(inv.max(initial=-1)) + 1, dtype=np.int64)
     first_row[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
-    stored = stored_place_kinds(store, place_key[first_row])
+    stored = stored_place_kinds(store, place_keys[place_code[first_row]])
     kinds = np.asarray(kind, dtype=np.int64)
     expected = np.where(stored >= 0, stored, kinds[first_row])[inv]
     bad = kinds != expected
@@ -158,7 +191,7 @@ def _reject_kind_conflicts(ledgers, offsets, input_row, place_code, kind, place_
                   lambda led, m: led.reject(m, "place", "place-kind-conflict", "the place already has another kind"))
 
 
-def _estimate_venue_ends(pres, dwell_min):
+def _estimate_venue_ends(pres, place_keys, dwell_min):
     est = pres["estimate"].to_numpy(bool)
     if not est.any():
         return pres["end"].to_numpy(np.int64)
@@ -168,53 +201,63 @@ def _estimate_venue_ends(pres, dwell_min):
     def sub(col, dtype=None):
         return pres[col].to_numpy(dtype)[venue]
 
-    got = estimate_ends(sub("person_code"), sub("place_code"), sub("start", np.int64), est[venue],
-                        dwell_seconds(sub("place_key", object), dwell_min))  # fmt: skip
+    dwell = dwell_seconds(place_keys, dwell_min)[sub("place_code")]
+    got = estimate_ends(sub("person_code"), sub("place_code"), sub("start", np.int64), est[venue], dwell)
     end[venue] = np.where(est[venue], got, end[venue])
     return end
 
 
-def _first_per_key(frame, codes=None):
-    """One row per ``key`` (in order of first appearance) with the first
-    non-missing value of each column (``groupby(sort=False).first()`` on
-    integer codes; ``codes``, optional, are integer codes of the keys)."""
-    if not len(frame):
-        return frame
-    keys = frame["key"].to_numpy(object)
-    codes = pd.factorize(keys if codes is None else np.asarray(codes))[0]
-    n_keys = int(codes.max(initial=-1)) + 1
+def _first_per_key(frame, codes):
+    """One row per distinct ``codes`` value (in order of first appearance)
+    with the first non-missing value of each column of ``frame``; returns
+    (frame, code of each output row)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    inv, uniq = pd.factorize(codes)
+    n_keys = len(uniq)
     key_row = np.zeros(n_keys, dtype=np.int64)
-    key_row[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    out = {"key": pd.Series(keys[key_row], dtype=object)}
-    uniq = key_row
-    for col in frame.columns.drop("key"):
-        values = frame[col].to_numpy()
-        rows = np.flatnonzero(~pd.isna(values))[::-1]
-        first = np.full(len(uniq), -1, dtype=np.int64)
-        first[codes[rows]] = rows
-        if values.dtype == object:
-            got = np.full(len(uniq), None, dtype=object)
-            got[first >= 0] = values[first[first >= 0]]
-            out[col] = pd.Series(got, dtype=object)
+    key_row[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
+    out = {}
+    for col in frame.columns:
+        values = frame[col]
+        if isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object:
+            vcodes, vuniq = category_codes(values)
+            rows = np.flatnonzero(vcodes >= 0)[::-1]
+            first = np.full(n_keys, -1, dtype=np.int64)
+            first[inv[rows]] = rows
+            picked = np.where(first >= 0, vcodes[np.maximum(first, 0)], -1)
+            out[col] = pd.Series(np.append(vuniq, None).astype(object)[picked], dtype=object)
         else:
-            out[col] = values[first]  # numeric columns have no missing values here
-    return pd.DataFrame(out)
+            out[col] = values.to_numpy()[key_row]  # numeric columns have no missing values here
+    return pd.DataFrame(out), np.asarray(uniq, dtype=np.int64)
 
 
-def _dictionaries(idents, key_by_row, rows, key_codes, alive, pres):
-    keys = key_by_row[rows]
-    keep = alive[rows] & ~pd.isna(keys)
+def _dictionaries(idents, person_codes, alive, pres, person_keys, place_keys):
+    """Person and place dictionary frames (one row per key, first
+    non-missing attributes) and the codes of their keys."""
+    keep = alive & (person_codes >= 0)
     n = int(keep.sum())
 
-    def col(name):
-        return idents[name].to_numpy(object)[keep] if name in idents.columns else np.full(n, None, object)
+    given = [c for c in ("name", "district") if c in idents.columns]
+    persons, person_order = _first_per_key(
+        pd.DataFrame({c: idents[c][keep].reset_index(drop=True) for c in given}, index=pd.RangeIndex(n)),
+        person_codes[keep])  # fmt: skip
+    for at, c in enumerate(("name", "district")):
+        if c not in given:  # a column the files lack: no value for anyone
+            persons.insert(at, c, pd.Series(np.full(len(person_order), None, object), dtype=object))
+    persons.insert(0, "key", pd.Series(person_keys[person_order], dtype=object))
+    place_code = pres["place_code"].to_numpy()
+    places, place_order = _first_per_key(pd.DataFrame({
+        "kind": pres["kind"].to_numpy(np.int8), "name": pres["place_name"], "district": pres["place_district"]}),
+        place_code)  # fmt: skip
+    places.insert(0, "key", pd.Series(place_keys[place_order], dtype=object))
+    return persons, person_order, places, place_order
 
-    persons = object_frame(key=keys[keep], name=col("name"), district=col("district"))
-    places = object_frame(
-        key=pres["place_key"].to_numpy(object), kind=pres["kind"].to_numpy(np.int8),
-        name=pres["place_name"].to_numpy(object), district=pres["place_district"].to_numpy(object),
-    )  # fmt: skip
-    return _first_per_key(persons, key_codes[keep]), _first_per_key(places, pres["place_code"].to_numpy())
+
+def _recode(codes, order):
+    """Codes re-numbered so that ``order[k]`` becomes ``k``."""
+    remap = np.full(int(max(codes.max(initial=-1), order.max(initial=-1))) + 1, -1, dtype=np.int64)
+    remap[order] = np.arange(len(order))
+    return remap[codes]
 
 
 def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_min=None, store=None, progress=None):
@@ -230,28 +273,40 @@ def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_mi
     opts = Options(tz=tz, dwell_min=dwell_min)
     ledgers, idents, pres = _parse_all(kind, paths, encoding, read_mapping(mapping), opts, progress)
     offsets = np.concatenate([[0], np.cumsum([len(led) for led in ledgers])]).astype(np.int64)
-    key_by_row, rows, aliases, code_by_row = _resolve(ledgers, offsets, idents, store)
+    code_by_row, person_keys, rows, aliases = _resolve(ledgers, offsets, idents, store)
     input_row = offsets[pres["file"].to_numpy()] + pres["pos"].to_numpy()
-    person_key = key_by_row[input_row]
-    keyed = ~pd.isna(person_key)
-    # integer codes of the keys: one hash pass each, reused below
-    place_code = pd.factorize(pres["place_key"].to_numpy(object))[0]
+    person_code = code_by_row[input_row]
+    keyed = person_code >= 0
+    # integer codes of the place keys: one hash pass, reused below
+    place_code, place_keys = category_codes(pres["place_key"])
     _reject_kind_conflicts(ledgers, offsets, input_row[keyed], place_code[keyed], pres["kind"].to_numpy()[keyed],
-                           pres["place_key"].to_numpy(object)[keyed], store)  # fmt: skip
+                           place_keys, store)  # fmt: skip
     alive = _alive_rows(ledgers)
     keep = keyed & alive[input_row]
     pres = pres[keep].reset_index(drop=True)
-    pres["input_row"], pres["person_key"], pres["place_code"] = input_row[keep], person_key[keep], place_code[keep]
-    pres["person_code"] = code_by_row[input_row[keep]]
-    pres["end"] = _estimate_venue_ends(pres, dwell_min)
+    pres["input_row"], pres["place_code"], pres["person_code"] = input_row[keep], place_code[keep], person_code[keep]
+    pres["end"] = _estimate_venue_ends(pres, place_keys, dwell_min)
+    persons, person_order, places, place_order = _dictionaries(idents, code_by_row[rows], alive[rows], pres,
+                                                               person_keys, place_keys)  # fmt: skip
+    # keys as categoricals over the dictionaries' keys (codes = dictionary rows)
+    person_row = _recode(pres["person_code"].to_numpy(), person_order)
+    place_row = _recode(pres["place_code"].to_numpy(), place_order)
     open_end = pres["open_end"].to_numpy(bool)
-    pres["record"] = fingerprint(pres["person_key"], pres["place_key"], pres["start"],
-                                 np.where(open_end, -1, pres["end"].to_numpy(np.int64)),
-                                 pres["section"], pres["row"], pres["col"])  # fmt: skip
-    persons, places = _dictionaries(idents, key_by_row, rows, code_by_row[rows], alive, pres)
-    alias_keys = set(persons["key"])
-    aliases = aliases[aliases["key"].isin(alias_keys)].reset_index(drop=True)
+    pres["record"] = fingerprint_coded(person_row, persons["key"], place_row, places["key"], pres["start"],
+                                       np.where(open_end, -1, pres["end"].to_numpy(np.int64)),
+                                       pres["section"], pres["row"], pres["col"])  # fmt: skip
+    pres["person_key"] = categorical(person_row, persons["key"])
+    pres["place_key"] = categorical(place_row, places["key"])
+    aliases = aliases[aliases["key"].isin(persons["key"])].reset_index(drop=True)
     return Prepared(kind, paths, ledgers, offsets, pres, persons, places, aliases)
+
+
+def _takes_coded(store):
+    """The embedded store reads categorical key columns and trusts loader
+    batches; other stores get plain string keys."""
+    from tracer.duck import DuckStore
+
+    return isinstance(store, DuckStore)
 
 
 def load_files(store, kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_min=None, progress=None):
@@ -291,6 +346,6 @@ def load_files(store, kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ
     fresh_rows[pres["input_row"].to_numpy()[~dup]] = True
     duplicate_rows = ~fresh_rows & _alive_rows(prepared.ledgers)
     append_progress = None if progress is None else (lambda done, total: progress("append", done, total))
-    result = store.append(prepared.full_batch(keep=~dup), progress=append_progress)
+    result = store.append(prepared.full_batch(keep=~dup, coded=_takes_coded(store)), progress=append_progress)
     splits = np.split(duplicate_rows, prepared.offsets[1:-1])
     return build_report(kind, prepared.paths, prepared.ledgers, splits, result.source, result.loaded)

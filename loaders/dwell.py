@@ -21,6 +21,8 @@ import pandas as pd
 
 from tracer.errors import LoadError
 
+from .coded import renumber
+
 __all__ = ["DEFAULT_DWELL_MIN", "dwell_seconds", "estimate_ends"]
 
 #: Dwell time of a venue scan without exit, in minutes.
@@ -61,8 +63,11 @@ def _check(minutes, what):
 
 
 def _codes(values):
-    """Codes in order of first appearance (integer codes stay numeric)."""
+    """Codes in order of first appearance (integer codes stay numeric;
+    small non-negative ones are renumbered by a lookup table, no hashing)."""
     values = np.asarray(values)
+    if values.dtype.kind in "iu" and len(values) and values.min() >= 0:
+        return renumber(values.astype(np.int64), int(values.max()) + 1)[0]
     return pd.factorize(values if values.dtype != object else pd.Series(values, dtype=object))[0]
 
 
@@ -74,7 +79,8 @@ def _order(p_codes, start, v_codes):
     if sum(bits) > 63:
         return np.lexsort((v_codes, start, p_codes))
     key = (p_codes.astype(np.int64) << (bits[1] + bits[2])) | ((start - start.min()) << bits[2]) | v_codes
-    return np.argsort(key, kind="stable")
+    # equal keys are the same (person, time, venue): their order changes nothing
+    return np.argsort(key)
 
 
 def estimate_ends(person, place, start, estimate, dwell_s):

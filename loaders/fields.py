@@ -11,6 +11,9 @@ Examples
 ['V001', 'KM-01', None]
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
@@ -18,9 +21,12 @@ import pyarrow.compute as pc
 from tracer.errors import LoadError
 from tracer.schema import FLAG_SEAT_UNKNOWN
 
+from .coded import category_codes, coded_series
 from .ids import declared_types, normalize_identity, normalize_phone
+from .ledger import code_masks
 from .normalize import arrow_text, distinct_rows, normalize_name, per_distinct
 from .templates import IDENTITY_COLUMNS, describe_template, match_headers, template
+from .timefast import parse_timestamp_column
 from .timeparse import combine_date_time, parse_timestamp
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "local_dates",
     "seat_flags",
     "object_frame",
+    "background",
 ]
 
 DAY_S = 86400
@@ -85,18 +92,22 @@ class Table:
 
 def texts(values):
     """A Series/array of strings with NA → object array with None."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniq = category_codes(values)
+        return np.append(uniq, None).astype(object)[codes]  # code -1 → the appended None
     out = np.array(pd.Series(values).astype(object), dtype=object, copy=True)
     out[pd.isna(out)] = None
     return out
 
 
-def normalize_code(cells, prefix=""):
+def normalize_code(cells, prefix="", coded=False):
     """Place codes (venue, checkpoint, grid, address, bus run): NFKC-folded,
     spaces removed, upper-cased, after ``prefix``; blank → None (object
-    array). The work runs once per distinct cell."""
+    array; with ``coded``, a categorical Series with NaN for blanks). The
+    work runs once per distinct cell."""
     cells = pd.Series(cells).reset_index(drop=True)
     if not len(cells):
-        return np.zeros(0, dtype=object)
+        return coded_series(np.zeros(0, np.int64), np.zeros(0, object)) if coded else np.zeros(0, dtype=object)
     codes, first = distinct_rows(cells)
     arr, _ = arrow_text(cells.iloc[first].reset_index(drop=True))
     arr = pc.utf8_upper(pc.replace_substring_regex(arr, r"\s+", ""))
@@ -104,7 +115,7 @@ def normalize_code(cells, prefix=""):
     if prefix:
         ok = ~pd.isna(out)
         out[ok] = prefix + out[ok]
-    return out[codes]
+    return coded_series(codes, out) if coded else out[codes]
 
 
 def identity_fields(t, led):
@@ -114,28 +125,61 @@ def identity_fields(t, led):
     ``passport:…``), ``phone`` (11 digits), ``id_error`` (the ID cell's code
     when it was given but unusable), ``name``. Warnings: repairs of either
     field, the ID error of rows keyed by phone, ``bad-phone`` of rows keyed
-    by a document.
+    by a document. Columns are categorical when the cells repeat (the
+    distinct values once, integer codes per row).
     """
+    phone_job = background(per_distinct, normalize_phone, t.cells("phone"))
+    name_job = background(per_distinct, normalize_name, t.cells("name")) if t.has("name") else None
     ident = per_distinct(normalize_identity, _declared_types(t.get("id_type")), t.cells("id_number"))
-    phone = per_distinct(normalize_phone, t.cells("phone"))
-    doc, ph = texts(ident.values), texts(phone.values)
-    id_err, ph_err = ident.error.to_numpy(object), phone.error.to_numpy(object)
-    id_given = id_err != "missing-value"
-    ph_given = ph_err != "missing-value"
-    has_doc, has_phone = ~pd.isna(doc), ~pd.isna(ph)
+    phone = phone_job.result()
+    id_err = ident.error
+    id_given = (id_err != "missing-value").to_numpy(bool)
+    ph_given = (phone.error != "missing-value").to_numpy(bool)
+    has_doc, has_phone = ident.values.notna().to_numpy(), phone.values.notna().to_numpy()
     none = ~has_doc & ~has_phone
     if none.any():
         led.reject(none, "id_number" if t.has("id_number") else "phone", "no-identity",
                    _no_identity_messages(none, id_err, id_given, ph_given))  # fmt: skip
-    led.warn_codes(ident.warning.to_numpy(object), "id_number", mask=has_doc)
-    led.warn_codes(phone.warning.to_numpy(object), "phone", mask=has_phone)
+    led.warn_codes(ident.warning, "id_number", mask=has_doc)
+    led.warn_codes(phone.warning, "phone", mask=has_phone)
     keyed_by_phone = id_given & ~has_doc & has_phone
-    for code in pd.unique(id_err[keyed_by_phone]):
-        led.warn(keyed_by_phone & (id_err == code), "id_number", code,
-                 f"id_number: {code}; the row is keyed by its mobile number")  # fmt: skip
+    for code, where in code_masks(id_err, keyed_by_phone):
+        led.warn(where, "id_number", code, f"id_number: {code}; the row is keyed by its mobile number")
     led.warn(has_doc & ph_given & ~has_phone, "phone", "bad-phone", "phone is not a mobile number; ignored")
-    name = texts(per_distinct(normalize_name, t.cells("name")).values) if t.has("name") else np.full(t.n, None, object)
-    return object_frame(doc=doc, phone=ph, id_error=np.where(keyed_by_phone, id_err, None), name=name)
+    if name_job is not None:
+        name = name_job.result().values
+    else:
+        name = pd.Series(np.full(t.n, None, object), dtype=object)
+    return pd.DataFrame({"doc": _reindexed(ident.values), "phone": _reindexed(phone.values),
+                         "id_error": _reindexed(id_err.where(keyed_by_phone)), "name": _reindexed(name)})  # fmt: skip
+
+
+_POOL = {}  # pid → executor (a forked child starts its own threads)
+
+
+def background(fn, *args):
+    """Run ``fn(*args)`` on a worker thread; returns its Future.
+
+    The column work of a parser (hashing, Arrow kernels, numpy) releases
+    the GIL, so independent columns proceed in parallel on a second core.
+    Jobs must not wait for other jobs (the pool is small and shared);
+    ledger writes stay on the calling thread, in their usual order.
+
+    >>> background(sum, [1, 2]).result()
+    3
+    """
+    pool = _POOL.get(os.getpid())
+    if pool is None:
+        pool = _POOL[os.getpid()] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="loaders")
+    return pool.submit(fn, *args)
+
+
+def _reindexed(series):
+    """``series`` on a RangeIndex, object dtype unless categorical."""
+    series = pd.Series(series).reset_index(drop=True)
+    if isinstance(series.dtype, pd.CategoricalDtype) or series.dtype == object:
+        return series
+    return pd.Series(texts(series), dtype=object)
 
 
 def _declared_types(id_type):
@@ -152,7 +196,8 @@ def _declared_types(id_type):
 def _no_identity_messages(none, id_err, id_given, ph_given):
     """Per-row messages of ``no-identity`` rejects (built for those rows only)."""
     out = np.full(len(none), None, dtype=object)
-    err = np.where(id_given[none], id_err[none], "").astype(object)
+    sub_err = np.asarray(pd.Series(id_err)[none], dtype=object)
+    err = np.where(id_given[none], sub_err, "").astype(object)
     why = np.where(id_given[none], "ID number: " + err, "no ID number").astype(object)
     why = why + np.where(ph_given[none], "; phone: bad-phone", "; no phone").astype(object)
     out[none] = "no valid ID number, passport or mobile number (" + why + ")"
@@ -168,14 +213,16 @@ def object_frame(**columns):
     })  # fmt: skip
 
 
-def timestamp_field(t, led, name, tz, base_date=None, required=True):
+def timestamp_field(t, led, name, tz, base_date=None, required=True, parsed=None):
     """Parse one time column; reject its errors (or only the non-missing
-    ones when not ``required``). Returns (int64 seconds, ok mask)."""
-    parsed = per_distinct(lambda c, b: parse_timestamp(c, tz=tz, base_date=b), t.cells(name), base_date)
-    err = parsed.error.to_numpy(object)
-    ok = pd.isna(err)
-    led.reject_codes(err, name, mask=None if required else err != "missing-value")
-    led.warn_codes(parsed.warning.to_numpy(object), name, mask=ok)
+    ones when not ``required``). Returns (int64 seconds, ok mask).
+    ``parsed``: the column's :func:`parse_timestamp_column`, if done."""
+    if parsed is None:
+        parsed = parse_timestamp_column(t.cells(name), tz=tz, base_date=base_date)
+    err = parsed.error
+    ok = err.isna().to_numpy()
+    led.reject_codes(err, name, mask=None if required else (err != "missing-value").to_numpy(bool))
+    led.warn_codes(parsed.warning, name, mask=ok)
     return parsed.values.to_numpy(dtype=np.int64, na_value=0), ok
 
 

@@ -28,6 +28,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .coded import category_codes, renumber
+
 __all__ = ["Resolved", "resolve", "phone_pairs_from_aliases"]
 
 PHONE_PREFIX = "phone:+86"
@@ -38,14 +40,15 @@ class Resolved(NamedTuple):
     ``ambiguous`` (phone-keyed because the phone has several holders),
     ``conflict`` (first row of a (phone, document) pair whose phone has
     several holders), the ``aliases`` frame ``key, alias`` and ``codes``,
-    integer codes of ``keys`` (equal codes ⇔ equal keys; meaningless where
-    the key is None)."""
+    integer codes of ``keys`` (equal codes ⇔ equal keys; -1 where the key
+    is None) into ``uniques`` (object array: ``keys == uniques[codes]``)."""
 
     keys: np.ndarray
     ambiguous: np.ndarray
     conflict: np.ndarray
     aliases: pd.DataFrame
     codes: np.ndarray = None
+    uniques: np.ndarray = None
 
 
 def phone_pairs_from_aliases(aliases):
@@ -73,7 +76,8 @@ def resolve(rows, known=None):
     ----------
     rows : DataFrame with ``doc`` (ID or ``passport:…``, None if unusable)
         and ``phone`` (11 digits or None); an optional ``key`` column gives
-        keys that are used as they are (canonical input).
+        keys that are used as they are (canonical input). Columns may be
+        categorical (then only their integer codes are read).
     known : DataFrame ``phone, doc`` of holders already in the store.
 
     Returns
@@ -81,44 +85,60 @@ def resolve(rows, known=None):
     Resolved
     """
     n = len(rows)
-    (doc, has_doc), (phone, has_phone), (given, has_given) = (_col(rows, c, n) for c in ("doc", "phone", "key"))
-    # integer codes (one hash pass per column); the store's known pairs share them
+    (d_row, d_uniq), (p_row, p_uniq), (g_row, g_uniq) = (_coded(rows, c, n) for c in ("doc", "phone", "key"))
+    # a row's outcome depends only on its (document, phone, key) codes:
+    # resolve each distinct combination once, at its first row
+    combo = _combine(d_row + 1, p_row + 1, g_row + 1)
+    combo, n_combos = renumber(combo, int(combo.max(initial=0)) + 1)
+    first = np.empty(n_combos, dtype=np.int64)
+    first[combo[::-1]] = np.arange(n - 1, -1, -1)
+    key_code, ambiguous, conflict, aliases, uniques = _resolve_distinct(
+        d_row[first], p_row[first], g_row[first], d_uniq, p_uniq, g_uniq, known)
+    key_code, ambiguous = key_code[combo], ambiguous[combo]
+    conflict_rows = np.zeros(n, dtype=bool)
+    conflict_rows[first[conflict]] = True  # the first row of each conflicting pair
+    keys = np.append(uniques, None).astype(object)[key_code]
+    return Resolved(keys, ambiguous, conflict_rows, aliases, key_code.astype(np.int64), uniques)
+
+
+def _resolve_distinct(d_row, p_row, g_row, d_uniq, p_uniq, g_uniq, known):
+    """:func:`resolve` of rows with distinct (document, phone, key) codes,
+    in order of first appearance: (key codes, ambiguous, conflict, aliases,
+    distinct keys)."""
+    n = len(d_row)
+    has_doc, has_phone, has_given = d_row >= 0, p_row >= 0, g_row >= 0
+    # the store's known pairs share the rows' integer codes
     known_phone, known_doc = _known(known)
-    p_code, p_uniq = _codes(phone, known_phone)
-    d_code, d_uniq = _codes(doc, known_doc)
+    p_extra, p_uniq = _extend(p_uniq, known_phone)
+    d_extra, d_uniq = _extend(d_uniq, known_doc)
     n_doc = max(len(d_uniq), 1)
     both = has_doc & has_phone
-    pairs = p_code[:n][both] * n_doc + d_code[:n][both]
-    if len(known_phone):
-        pairs = np.concatenate([pairs, p_code[n:] * n_doc + d_code[n:]])
-    pairs = np.unique(pairs)
+    pairs = pd.unique(np.concatenate([p_row[both] * n_doc + d_row[both], p_extra * n_doc + d_extra]))
     pair_phone, pair_doc = pairs // n_doc, pairs % n_doc
     size = np.bincount(pair_phone, minlength=max(len(p_uniq), 1))
     holder = np.full(max(len(p_uniq), 1), -1, dtype=np.int64)
     holder[pair_phone] = pair_doc  # meaningful where the phone has one holder
-    rp = p_code[:n]
-    n_holders = np.where(has_phone, size[np.maximum(rp, 0)], 0)
+    n_holders = np.where(has_phone, size[np.maximum(p_row, 0)], 0)
     phone_only = ~has_doc & has_phone
-    keys = np.where(has_doc, doc, None)
     resolved = phone_only & (n_holders == 1)
-    if resolved.any():
-        keys[resolved] = d_uniq[holder[rp[resolved]]]
-    by_phone = phone_only & (n_holders != 1)
-    if by_phone.any():
-        keys[by_phone] = _phone_keys(p_uniq)[rp[by_phone]]
-    keys[has_given] = given[has_given]
+    # key codes: documents, then phone keys (then given keys)
+    key_code = np.where(has_doc, d_row, np.where(resolved, holder[np.maximum(p_row, 0)], n_doc + p_row))
+    key_code = np.where(has_doc | has_phone, key_code, -1)
+    uniques = np.concatenate([d_uniq, np.full(n_doc - len(d_uniq), None, object), _phone_keys(p_uniq)])
     ambiguous = phone_only & (n_holders > 1) & ~has_given
     shared = has_doc & (n_holders > 1) & ~has_given
     conflict = np.zeros(n, dtype=bool)
     if shared.any():
-        conflict[shared] = ~pd.Series(rp[shared] * n_doc + d_code[:n][shared]).duplicated().to_numpy()
-    # key codes of the rows that are not given: documents, then phones
-    key_code = np.where(has_doc, d_code[:n], np.where(resolved, holder[np.maximum(rp, 0)], n_doc + rp))
-    aliases = _aliases(keys, doc, phone, (has_doc | has_phone) & ~has_given, has_doc, has_phone, key_code,
-                       d_code[:n], rp)  # fmt: skip
+        conflict[shared] = ~pd.Series(p_row[shared] * n_doc + d_row[shared]).duplicated().to_numpy()
+    aliases = _aliases(uniques, d_uniq, p_uniq, (has_doc | has_phone) & ~has_given, has_doc, has_phone, key_code,
+                       d_row, p_row)  # fmt: skip
     if has_given.any():  # canonical keys: codes of the strings themselves
-        key_code = pd.factorize(keys)[0].astype(np.int64)
-    return Resolved(keys, ambiguous, conflict, aliases, key_code)
+        key_code = np.where(has_given, len(uniques) + g_row, key_code)
+        uniques = np.concatenate([uniques, g_uniq])
+        inner, uniques = pd.factorize(pd.Series(uniques, dtype=object), use_na_sentinel=True)
+        key_code = np.where(key_code >= 0, np.append(inner, -1)[key_code], -1)
+        uniques = np.asarray(uniques, dtype=object)
+    return key_code, ambiguous, conflict, aliases, uniques
 
 
 def _known(known):
@@ -127,49 +147,56 @@ def _known(known):
     return known["phone"].to_numpy(object), known["doc"].to_numpy(object)
 
 
-def _codes(values, extra):
-    """Factorize ``values`` followed by ``extra`` (-1 for missing)."""
-    both = np.concatenate([values, extra]) if len(extra) else values
-    codes, uniq = pd.factorize(pd.Series(both, dtype=object))
-    return codes.astype(np.int64), np.asarray(uniq, dtype=object)
+def _coded(rows, name, n):
+    """(int64 codes, -1 for missing; object array of distinct values)."""
+    if name not in rows.columns:
+        return np.full(n, -1, dtype=np.int64), np.zeros(0, dtype=object)
+    return category_codes(rows[name])
+
+
+def _extend(uniq, extra):
+    """Codes of ``extra`` values among ``uniq``, appending the new ones."""
+    if not len(extra):
+        return np.zeros(0, dtype=np.int64), uniq
+    both = np.concatenate([uniq, np.asarray(extra, dtype=object)])
+    codes, both = pd.factorize(pd.Series(both, dtype=object))
+    return codes[len(uniq):].astype(np.int64), np.asarray(both, dtype=object)
 
 
 def _phone_keys(uniq_phones):
     return np.asarray(PHONE_PREFIX + pd.Series(uniq_phones, dtype=object).astype(str), dtype=object)
 
 
-def _col(rows, name, n):
-    """(object array with None for missing, mask of present cells)."""
-    if name not in rows.columns:
-        return np.full(n, None, dtype=object), np.zeros(n, dtype=bool)
-    out = np.array(pd.Series(rows[name]).astype(object), dtype=object, copy=True)
-    missing = pd.isna(out)
-    out[missing] = None
-    return out, ~missing
+def _combine(*codes):
+    """One int64 per row that is equal exactly where all non-negative
+    ``codes`` are (mixed radix; re-numbered when it would overflow)."""
+    out = codes[0]
+    for code in codes[1:]:
+        radix = int(code.max(initial=0)) + 1
+        if (int(out.max(initial=0)) + 1) * radix >= 1 << 62:
+            out = pd.factorize(out)[0].astype(np.int64)
+        out = out * radix + code
+    return out
 
 
-def _aliases(keys, doc, phone, ok, has_doc, has_phone, key_code, doc_code, phone_code):
+def _aliases(uniques, d_uniq, p_uniq, ok, has_doc, has_phone, key_code, doc_code, phone_code):
     """Every document and phone seen, under the row's key (rows ``ok``:
     keyed by a document or phone, not given)."""
-    # one row per distinct (key, doc, phone), found on integer codes (cheap)
-    combined = np.zeros(len(keys), dtype=np.int64)
-    for code in (key_code, doc_code, phone_code):
-        code = np.asarray(code, dtype=np.int64) + 1
-        combined = pd.factorize(combined * (code.max(initial=0) + 1) + code)[0].astype(np.int64)
     rows = np.flatnonzero(ok)
-    first = np.zeros(len(keys), dtype=bool)
-    first[rows[np.unique(combined[rows], return_index=True)[1]]] = True
-    m_doc, m_phone = np.flatnonzero(first & has_doc), np.flatnonzero(first & has_phone)
+    # one row per distinct (key, doc, phone), found on integer codes (cheap)
+    triple = _combine(*(np.asarray(c, dtype=np.int64)[rows] + 1 for c in (key_code, doc_code, phone_code)))
+    rows = rows[~pd.Series(triple).duplicated().to_numpy()]
+    m_doc, m_phone = rows[has_doc[rows]], rows[has_phone[rows]]
     # (key, alias) pairs, documents first, deduplicated on codes; strings for the survivors only
-    n_doc = int(np.max(doc_code, initial=-1)) + 2
-    k = np.asarray(key_code, dtype=np.int64)
-    alias_code = np.concatenate([np.asarray(doc_code)[m_doc], n_doc + np.asarray(phone_code)[m_phone]])
-    key_part = np.concatenate([k[m_doc], k[m_phone]])
-    pair = pd.factorize(key_part)[0].astype(np.int64) * (int(alias_code.max(initial=0)) + 1) + alias_code
+    n_doc = len(d_uniq) + 1
+    alias_code = np.concatenate([doc_code[m_doc], n_doc + phone_code[m_phone]])
+    key_part = np.concatenate([key_code[m_doc], key_code[m_phone]])
+    pair = _combine(key_part, alias_code)
     keep = ~pd.Series(pair).duplicated().to_numpy()
     rows = np.concatenate([m_doc, m_phone])[keep]
     is_doc = (np.arange(len(pair)) < len(m_doc))[keep]
     alias = np.empty(len(rows), dtype=object)
-    alias[is_doc] = doc[rows[is_doc]]
-    alias[~is_doc] = PHONE_PREFIX + phone[rows[~is_doc]]
-    return pd.DataFrame({"key": pd.Series(keys[rows], dtype=object), "alias": pd.Series(alias, dtype=object)})
+    alias[is_doc] = d_uniq[doc_code[rows[is_doc]]]
+    alias[~is_doc] = _phone_keys(p_uniq)[phone_code[rows[~is_doc]]]
+    return pd.DataFrame({"key": pd.Series(uniques[key_code[rows]], dtype=object),
+                         "alias": pd.Series(alias, dtype=object)})  # fmt: skip

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .io import REJECT_COLUMNS, raw_records
 
-__all__ = ["Ledger", "MESSAGES", "message_for", "empty_rejects"]
+__all__ = ["Ledger", "MESSAGES", "message_for", "empty_rejects", "code_masks"]
 
 #: Messages of the stable codes (``{field}`` is filled in).
 MESSAGES = {
@@ -109,13 +109,12 @@ class Ledger:
             self.message[mask] = np.asarray(message, dtype=object)[mask]
 
     def reject_codes(self, errors, field, mask=None):
-        """Reject rows where the per-cell ``errors`` (codes or None) is set."""
-        errors = np.asarray(errors, dtype=object)
-        bad = ~pd.isna(errors)
-        if mask is not None:
-            bad &= np.asarray(mask, dtype=bool)
-        for code in pd.unique(errors[bad & self.alive]):
-            self.reject(bad & (errors == code), field, code)
+        """Reject rows where the per-cell ``errors`` (codes or None) is set.
+
+        ``errors`` may be an object array or a (categorical) Series; a
+        categorical one is read on its integer codes (no per-row strings)."""
+        for code, where in code_masks(errors, mask):
+            self.reject(where, field, code)
 
     def warn(self, mask, field, code, message=None):
         """Record a warning on the rows selected by ``mask``."""
@@ -125,12 +124,7 @@ class Ledger:
 
     def warn_codes(self, warnings, field, mask=None):
         """Record per-cell warning codes (``a;b`` joined codes are split)."""
-        warnings = np.asarray(warnings, dtype=object)
-        has = ~pd.isna(warnings)
-        if mask is not None:
-            has &= np.asarray(mask, dtype=bool)
-        for joined in pd.unique(warnings[has]):
-            where = has & (warnings == joined)
+        for joined, where in code_masks(warnings, mask):
             for code in str(joined).split(";"):
                 self.warn(where, field, code)
 
@@ -179,3 +173,23 @@ class Ledger:
             if n:
                 counts[code] = counts.get(code, 0) + n
         return counts
+
+
+def code_masks(codes, mask=None):
+    """``(code, row mask)`` for each distinct code of per-cell ``codes`` (in
+    order of first appearance among the rows ``mask`` selects)."""
+    if isinstance(codes, pd.Series) and isinstance(codes.dtype, pd.CategoricalDtype):
+        ints = codes.cat.codes.to_numpy()
+        names = codes.cat.categories
+        if mask is not None:
+            ints = np.where(np.asarray(mask, dtype=bool), ints, -1)
+        present = ints >= 0
+        if not present.any():
+            return []
+        used, first = np.unique(ints[present], return_index=True)
+        return [(names[k], ints == k) for k in used[np.argsort(first)]]
+    codes = np.asarray(codes, dtype=object)
+    has = ~pd.isna(codes)
+    if mask is not None:
+        has &= np.asarray(mask, dtype=bool)
+    return [(c, has & (codes == c)) for c in pd.unique(codes[has])]

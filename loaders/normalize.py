@@ -48,6 +48,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .coded import coded_series, renumber
+
 __all__ = [
     "Normalized",
     "ERROR_CODES",
@@ -308,7 +310,7 @@ def distinct_rows(*columns):
 def _distinct_rows(columns, limit):
     """:func:`distinct_rows`, or None as soon as a column alone has more
     than ``limit`` distinct values."""
-    combined = None
+    combined, upper = None, 0
     for col in columns:
         if col is None:
             continue
@@ -317,15 +319,15 @@ def _distinct_rows(columns, limit):
             return None
         codes = codes.astype(np.int64) + 1  # missing → 0
         if combined is None:
-            combined = codes
+            combined, upper = codes, len(uniq) + 1
         else:
-            combined = pd.factorize(combined * (len(uniq) + 1) + codes)[0].astype(np.int64)
+            combined, upper = renumber(combined * (len(uniq) + 1) + codes, upper * (len(uniq) + 1))
     if combined is None:
         raise ValueError("distinct_rows needs at least one column")
-    codes, uniq = pd.factorize(combined)
-    if limit is not None and len(uniq) > limit:
+    codes, n_distinct = renumber(combined, upper)
+    if limit is not None and n_distinct > limit:
         return None
-    first = np.empty(len(uniq), dtype=np.int64)
+    first = np.empty(n_distinct, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
     return codes, first
 
@@ -336,8 +338,10 @@ def per_distinct(fn, *columns, max_ratio=0.6):
     ``fn`` must treat rows independently and return a NamedTuple of Series
     (:class:`loaders.normalize.Normalized`, seats, intervals) aligned with
     its input; the result is spread back to every row (same index as the
-    first column). IDs, phones, names, codes and travel dates repeat a lot,
-    so the string work runs on a fraction of the rows. When more than
+    first column; text results come back categorical: the distinct
+    values once, integer codes per row). IDs, phones, names, codes and
+    travel dates repeat a lot, so the string work runs on a fraction of
+    the rows. When more than
     ``max_ratio`` of the rows are distinct, ``fn`` runs on all rows.
 
     >>> from loaders.ids import normalize_phone
@@ -374,11 +378,10 @@ def _mostly_distinct(cols, n, max_ratio, sample=4096):
 def _spread(field, codes, index):
     if not isinstance(field, pd.Series):
         return np.asarray(field)[codes]
-    if field.dtype == object:  # dtype given: pandas would infer its str dtype (a copy to Arrow)
-        return pd.Series(field.to_numpy()[codes], index=index, name=field.name, dtype=object)
-    if pd.api.types.is_string_dtype(field.dtype):
-        # Python strings for the distinct values only; rows share them
-        return pd.Series(_objects(field)[codes], index=index, name=field.name, dtype=object)
+    if field.dtype == object or pd.api.types.is_string_dtype(field.dtype):
+        # a categorical: the distinct values once, integer codes per row
+        # (no per-row Python strings; isna and the ledger read the codes)
+        return coded_series(codes, field.to_numpy(dtype=object), index=index, name=field.name)
     return pd.Series(field.array.take(codes), index=index, name=field.name)
 
 

@@ -43,6 +43,7 @@ import pyarrow.compute as pc
 from tracer.schema import FLAG_END_ESTIMATED, FLAG_SEAT_UNKNOWN, KIND_CODES
 
 from .fields import (
+    background,
     identity_fields,
     object_frame,
     per_distinct,
@@ -52,8 +53,9 @@ from .fields import (
     texts,
     timestamp_field,
 )
+from .coded import category_codes, coded_series
 from .normalize import arrow_text, distinct_rows, mask_of, set_error, start_codes, to_ints
-from .timeparse import parse_timestamp
+from .timefast import parse_timestamp_column
 from .transport import Seat, normalize_flight_no, normalize_plate, normalize_train_no, parse_flight_seat, parse_train_seat
 
 __all__ = [
@@ -119,10 +121,13 @@ def _done(led, idents, *presences):
     return Parsed(idents.reset_index(drop=True), pd.concat(frames, ignore_index=True))
 
 
-def _place(led, t, column, prefix):
-    """Place keys ``prefix:<code>`` from a code column (rejects blanks)."""
-    keys = normalize_code(t.cells(column), prefix)
-    led.reject(pd.isna(keys), column, "unknown-place")
+def _place(led, t, column, prefix, keys=None):
+    """Place keys ``prefix:<code>`` from a code column (rejects blanks),
+    as a categorical Series (the distinct keys once); ``keys``: the
+    column's ``normalize_code(cells, prefix, coded=True)``, if done."""
+    if keys is None:
+        keys = normalize_code(t.cells(column), prefix, coded=True)
+    led.reject(keys.isna().to_numpy(), column, "unknown-place")
     return keys
 
 
@@ -131,21 +136,26 @@ def _name_of(t, column, keys=None, first=None):
 
     With ``keys`` (or ``first``, the rows :func:`_first_rows` gives for
     them), only each key's first row is read (the dictionary keeps one name
-    per place), which spares the string work on the other rows.
+    per place), which spares the string work on the other rows; the result
+    is then a categorical Series, missing on the other rows.
     """
     cells = pd.Series(t.cells(column)).reset_index(drop=True)
     if keys is None and first is None:
         return texts(_strip(cells))
     first = _first_rows(keys) if first is None else first
-    out = np.full(len(cells), None, dtype=object)
-    out[first] = texts(_strip(cells.iloc[first]))
-    return out
+    codes = np.full(len(cells), -1, dtype=np.int64)
+    codes[first] = np.arange(len(first))
+    return coded_series(codes, texts(_strip(cells.iloc[first])))
 
 
 def _first_rows(keys):
-    """Row of each distinct key's first appearance."""
-    codes = pd.factorize(pd.Series(keys, dtype=object))[0]
-    return np.unique(codes, return_index=True)[1]
+    """Row of each distinct key's first appearance (and of the first
+    missing key), ascending."""
+    codes, _ = category_codes(pd.Series(keys) if not isinstance(keys, pd.Series) else keys)
+    inv = pd.factorize(codes)[0]
+    first = np.empty(int(inv.max(initial=-1)) + 1, dtype=np.int64)
+    first[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
+    return np.sort(first)
 
 
 def _strip(cells):
@@ -246,10 +256,16 @@ def parse_buses(t, led, opts):
 
 
 def parse_venues(t, led, opts):
+    # the time and venue columns are parsed on worker threads while the
+    # identities are normalised here (numpy and Arrow release the GIL); the
+    # ledger is written on this thread, in the same order as ever
+    scan = background(parse_timestamp_column, t.cells("scan_time"), opts.tz)
+    exit_ = background(parse_timestamp_column, t.cells("exit_time"), opts.tz, t.cells("scan_time"))
+    venue = background(normalize_code, t.cells("venue_code"), "venue:", True)
     idents = identity_fields(t, led)
-    keys = _place(led, t, "venue_code", "venue:")
-    start, _ = timestamp_field(t, led, "scan_time", opts.tz)
-    end, has_exit = _optional_time(t, led, "exit_time", opts.tz, base=t.cells("scan_time"))
+    keys = _place(led, t, "venue_code", "venue:", keys=venue.result())
+    start, _ = timestamp_field(t, led, "scan_time", opts.tz, parsed=scan.result())
+    end, has_exit = _optional_time(t, led, "exit_time", opts.tz, parsed=exit_.result())
     led.reject(has_exit & (end < start), "exit_time", "end-before-start")
     estimate = ~has_exit
     flags = np.where(estimate, FLAG_END_ESTIMATED, 0).astype(np.uint8) | FLAG_SEAT_UNKNOWN
@@ -262,13 +278,15 @@ def parse_venues(t, led, opts):
     return _done(led, idents, pres)
 
 
-def _optional_time(t, led, name, tz, base=None):
+def _optional_time(t, led, name, tz, base=None, parsed=None):
     """An optional time: missing → not given; unreadable → warning
-    ``bad-exit-time`` (treated as not given). Returns (seconds, given)."""
-    parsed = per_distinct(lambda c, b: parse_timestamp(c, tz=tz, base_date=b), t.cells(name), base)
-    err = parsed.error.to_numpy(object)
-    ok = pd.isna(err)
-    led.warn(~ok & (err != "missing-value"), name, "bad-exit-time")
+    ``bad-exit-time`` (treated as not given). Returns (seconds, given).
+    ``parsed``: the column's :func:`parse_timestamp_column`, if done."""
+    if parsed is None:
+        parsed = parse_timestamp_column(t.cells(name), tz=tz, base_date=base)
+    err = parsed.error
+    ok = err.isna().to_numpy()
+    led.warn(~ok & (err != "missing-value").to_numpy(bool), name, "bad-exit-time")
     return parsed.values.to_numpy(dtype=np.int64, na_value=0), ok
 
 

@@ -43,6 +43,8 @@ def stored_records(store, records):
         return out
     con = _con(store)
     if con is not None:
+        if not con.execute("SELECT count(*) FROM (SELECT 1 FROM presences LIMIT 1)").fetchall()[0][0]:
+            return out  # an empty store holds no record
         probe = pd.DataFrame({"record": records, "pos": np.arange(len(records))})
         got = _join(con, probe, "_ld_records", "SELECT r.pos FROM _ld_records r SEMI JOIN presences p ON p.record = r.record")
         out[np.asarray(got["pos"], dtype=np.int64)] = True
@@ -74,6 +76,8 @@ def known_phone_holders(store, phones):
         return phone_pairs_from_aliases(None)
     con = _con(store)
     if con is not None:
+        if not con.execute("SELECT count(*) FROM (SELECT 1 FROM aliases LIMIT 1)").fetchall()[0][0]:
+            return phone_pairs_from_aliases(None)  # an empty store knows no holder
         probe = pd.DataFrame({"alias": pd.Series(PHONE_PREFIX + pd.Series(phones, dtype=object).astype(str), dtype=object)})
         got = _join(con, probe, "_ld_phones", "SELECT a.key, a.alias FROM _ld_phones q JOIN aliases a ON a.alias = q.alias")
         aliases = pd.DataFrame({"key": got["key"], "alias": got["alias"]})

@@ -409,3 +409,31 @@ def test_index_persisted_and_invalidated(path, monkeypatch):
     with DuckStore(path) as store:
         store.append(Batch(rows(("z", "venue:7", 0, 1))))
         assert store.index().n == 1 and builds == [1, 2, 2, 1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2), st.integers(-5, 5), st.integers(0, 9),
+                          st.integers(-1, 3)), max_size=30))
+def test_coded_fingerprint_equals_fingerprint_of_keys(items):
+    from tracer.presence import fingerprint_coded
+
+    person_keys = np.array(["p0", "11010519491231002X", "phone:+8613812345678", "p0x"], dtype=object)
+    place_keys = np.array(["venue:V1", "flight:CA1:2020-02-01", "grid:G"], dtype=object)
+    p, q, start, dur, col = (np.array([i[k] for i in items], dtype=np.int64) for k in range(5))
+    seat = np.full(len(items), -1, np.int64)
+    want = fingerprint(person_keys[p], place_keys[q], start, start + dur, seat, seat, col)
+    got = fingerprint_coded(p, person_keys, q, place_keys, start, start + dur, seat, seat, col)
+    assert got.tolist() == want.tolist()
+
+
+def test_validated_batch_with_a_key_missing_from_its_dictionary_is_refused(tmp_path):
+    frame = rows(("p1", "venue:1", 0, 60), ("p2", "venue:1", 0, 60))
+    keys = pd.Index(["p1", "p2"], dtype=object)
+    frame["person_key"] = pd.Categorical(frame["person_key"], categories=keys)
+    frame["place_key"] = pd.Categorical(frame["place_key"], categories=pd.Index(["venue:1"], dtype=object))
+    batch = Batch(frame, persons=pd.DataFrame({"key": ["p1"], "name": [None], "district": [None]}),
+                  places=pd.DataFrame({"key": ["venue:1"], "kind": [0]}), validated=True)
+    with DuckStore(tmp_path / "t.duckdb") as store:
+        with pytest.raises(ValidationError, match="person key missing"):
+            store.append(batch)
+        assert store.version == 0

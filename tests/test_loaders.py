@@ -403,3 +403,79 @@ def test_fuzzed_tables_always_balance(kind, data, tmp_path_factory):
         again = load_files(store, kind, [path])
         check_accounting(again)
         assert again.loaded == 0 and again.duplicates == report.loaded + report.duplicates
+
+
+# ------------------------------------------------ code-carrying fast paths
+# Categorical identity columns, ledger codes and the trusted store batch
+# against the plain object-array paths they replace.
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(ids, phones), min_size=1, max_size=30))
+def test_resolve_reads_categorical_columns_like_object_ones(rows):
+    doc = pd.Series([d if len(d) == 18 and d != bad_check(A) else None for d, _ in rows], dtype=object)
+    phone = pd.Series([p if len(p) == 11 else None for _, p in rows], dtype=object)
+    plain = resolve(pd.DataFrame({"doc": doc, "phone": phone}))
+    coded = resolve(pd.DataFrame({"doc": doc.astype("category"), "phone": phone.astype("category")}))
+    assert list(coded.keys) == list(plain.keys)
+    assert coded.ambiguous.tolist() == plain.ambiguous.tolist() and coded.conflict.tolist() == plain.conflict.tolist()
+    assert coded.aliases.values.tolist() == plain.aliases.values.tolist()
+    # codes point into uniques, and equal codes mean equal keys
+    keyed = plain.codes >= 0
+    assert [plain.uniques[c] for c in plain.codes[keyed]] == [k for k in plain.keys[keyed]]
+    assert (plain.codes[~keyed] == -1).all() and all(k is None for k in plain.keys[~keyed])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["bad-phone", "missing-value", "a;b"])), min_size=1, max_size=30),
+       st.lists(st.booleans(), min_size=30, max_size=30))
+def test_ledger_reads_categorical_codes_like_object_ones(codes, mask):
+    from loaders.ledger import Ledger
+
+    frame = pd.DataFrame({"line": np.arange(2, len(codes) + 2), "a": ["x"] * len(codes)})
+    mask = np.array(mask[: len(codes)])
+    plain, coded = Ledger("f.csv", frame), Ledger("f.csv", frame)
+    as_category = pd.Series(codes, dtype=object).astype("category")
+    for led, cells in ((plain, np.array(codes, dtype=object)), (coded, as_category)):
+        led.warn_codes(cells, "a", mask=mask)
+        led.reject_codes(cells, "a", mask=~mask)
+    assert plain.rejects().equals(coded.rejects())
+    assert plain.warning_rows().equals(coded.warning_rows())
+
+
+def test_multi_block_csv_reads_like_pandas(tmp_path):
+    # larger than one Arrow block: the columns arrive in several chunks
+    n = 60_000
+    frame = pd.DataFrame({"name": ["张三", "Li  Ming", None] * (n // 3),
+                          "phone": [f"1381234{i % 9999:04d}" for i in range(n)],
+                          "venue_code": ["V1", " v 2", ""] * (n // 3), "scan_time": ["2020-02-01 08:05:00"] * n})
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    from loaders.io import read_table
+
+    got = read_table(str(path))
+    assert got["phone"].array._pa_array.num_chunks > 1 or os.path.getsize(path) < (2 << 20)
+    want = pd.read_csv(path, dtype=str, keep_default_na=False).replace({"": None})
+    assert got["line"].tolist() == list(range(2, n + 2))
+    for col in want.columns:
+        assert got[col].astype(object).where(got[col].notna(), None).tolist() == want[col].tolist()
+
+
+def test_validated_batch_stores_what_the_plain_batch_stores(tmp_path):
+    from loaders.api import prepare
+
+    lines = ["name,id_number,phone,venue_code,venue_name,district,scan_time,exit_time"]
+    for i in range(300):
+        who = [A, B, C, bad_check(A), ""][i % 5]
+        scan = f"2020-02-01 {8 + i % 12:02d}:{i % 60:02d}:00"
+        lines.append(f"n{i % 7},{who},1381234{i % 13:04d},V{i % 11},场所{i % 11},官渡区,{scan},")
+    path = write(tmp_path, "v.csv", "\n".join(lines) + "\n")
+    prepared = prepare("venues", [path])
+    tables = []
+    for coded in (False, True):
+        with DuckStore(tmp_path / f"s{coded}.duckdb") as s:
+            s.append(prepared.full_batch(coded=coded))
+            tables.append([s.con.execute(f"SELECT * FROM {t} ORDER BY ALL").df()
+                           for t in ("presences", "persons", "places", "aliases")])
+    for plain, coded in zip(*tables):
+        assert plain.equals(coded)

@@ -513,3 +513,87 @@ def test_chunked_arrow_columns_normalise_like_one_chunk():
         a, b = fn(chunked), fn(plain)
         for x, y in zip(a, b):
             assert x.astype(object).where(x.notna(), None).tolist() == y.astype(object).where(y.notna(), None).tolist()
+
+
+# ------------------------------------------------- vectorised column paths
+# The whole-column fast paths (byte-level timestamps, categorical spreading,
+# lookup-table renumbering) against the per-cell helpers as oracles.
+
+from loaders import timefast  # noqa: E402
+from loaders.coded import categorical, category_codes, coded_series, renumber  # noqa: E402
+from loaders.normalize import per_distinct  # noqa: E402
+
+_digits = st.integers(0, 9).map(str)
+_layout_cells = st.one_of(
+    # the common layout with any separators and possibly impossible fields
+    st.tuples(st.integers(1890, 2110), st.integers(0, 13), st.integers(0, 32), st.sampled_from("-/.x"),
+              st.sampled_from(" T_"), st.integers(0, 25), st.integers(0, 61), st.integers(0, 61)).map(
+        lambda p: f"{p[0]:04d}{p[3]}{p[1]:02d}{p[3]}{p[2]:02d}{p[4]}{p[5]:02d}:{p[6]:02d}:{p[7]:02d}"),
+    st.text(st.sampled_from("0123456789-/: T"), min_size=19, max_size=19),  # 19 bytes of junk
+    st.sampled_from(["2020/1/11 6:36", "2020年2月1日 8时5分", "8:05", "43862.5", "", "  ", "not a time",
+                     "２０２０-０２-０１ ０８:０５:００", "2020-02-01 08:05", "1580515500"]),
+    st.none(),
+)
+
+
+def _same_normalized(got, want):
+    for a, b in zip(got, want):
+        a, b = pd.Series(a).astype(object), pd.Series(b).astype(object)
+        assert a.where(a.notna(), None).tolist() == b.where(b.notna(), None).tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_layout_cells, min_size=1, max_size=40), st.booleans(), st.sampled_from(["Asia/Shanghai", "UTC"]))
+def test_timestamp_column_matches_parse_timestamp(cells, with_base, tz):
+    s = pd.Series(cells, dtype="str")
+    base = pd.Series(["2020-02-01"] * len(cells), dtype="str") if with_base else None
+    saved = timefast._MIN_ROWS
+    timefast._MIN_ROWS = 0  # take the fast path even on short columns
+    try:
+        got = timefast.parse_timestamp_column(s, tz=tz, base_date=base)
+    finally:
+        timefast._MIN_ROWS = saved
+    _same_normalized(got, parse_timestamp(s, tz=tz, base_date=base))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_layout_cells, min_size=1, max_size=40))
+def test_common_layout_accepts_only_what_the_general_parser_reads_the_same(cells):
+    s = pd.Series(cells, dtype="str")
+    mask, local_s = timefast.common_layout(s)
+    want = parse_timestamp(s, tz="UTC")
+    assert want.error[mask].isna().all()
+    assert (local_s[mask] == want.values[mask].to_numpy(np.int64)).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["+86 13812345678", "13812345678", "１３８１２３４５６７８", "12345",
+                                                       "", "0086-139-1234-5678", "x"])),
+                min_size=64, max_size=200))
+def test_per_distinct_spreads_like_running_on_every_row(cells):
+    s = pd.Series(cells, dtype="str")
+    got = per_distinct(normalize_phone, s, max_ratio=1.0)
+    _same_normalized(got, normalize_phone(s))
+    assert all(len(f) == len(s) for f in got)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-1, 6), max_size=50),
+       st.lists(st.one_of(st.none(), st.sampled_from("abc")), min_size=7, max_size=7))
+def test_coded_series_is_values_at_codes(codes, values):
+    codes, values = np.array(codes, dtype=np.int64), np.array(values, dtype=object)
+    got = coded_series(codes, values)
+    want = [None if c < 0 else values[c] for c in codes]
+    assert got.astype(object).where(got.notna(), None).tolist() == want
+    back_codes, uniq = category_codes(got)
+    assert [None if c < 0 else uniq[c] for c in back_codes] == want
+    assert categorical(back_codes, uniq).tolist() == got.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=60), st.integers(0, 5000))
+def test_renumber_matches_factorize(values, pad):
+    values = np.array(values, dtype=np.int64)
+    codes, n = renumber(values, int(values.max(initial=0)) + 1 + pad)
+    want, uniq = pd.factorize(values)
+    assert codes.tolist() == want.tolist() and n == len(uniq)

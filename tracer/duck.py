@@ -35,12 +35,10 @@ import numpy as np
 import pandas as pd
 
 from . import duck_runs
-from .duck_dicts import (alias_entries, check_place_kinds, insert_aliases, person_entries, place_entries,
-                         upsert_entries)
+from .duck_dicts import batch_parts, check_place_kinds, entry_codes, insert_aliases, upsert_coded
 from .duck_runs import SavedRun
 from .duck_sql import fetch_one, registered, rollback, utcnow
 from .errors import StoreError, StoreLocked, UnknownPerson
-from .presence import validate_presences
 from .schema import PRESENCE_COLUMNS
 from .store import AppendResult
 
@@ -60,13 +58,18 @@ _PRESENCE_SQL = ", ".join(f'"{c}" {_SQL_TYPES[t]} NOT NULL' for c, t in PRESENCE
 _PRESENCE_LIST = ", ".join(f'"{c}"' for c in PRESENCE_COLUMNS)
 _INDEX_COLUMNS = 'person, place, start, "end", kind, section, "row", col, flags'
 
+# Keys are unique by construction: one writer at a time, and an append
+# inserts only the keys (and key-alias pairs) that a join finds missing.
+# Stores created before 2026-12 also declare them UNIQUE; new ones do not,
+# because DuckDB's unique indexes on text tripled the cost of committing a
+# large batch (the tables are read the same way either way).
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS presences ({_PRESENCE_SQL});
-CREATE TABLE IF NOT EXISTS persons (code INTEGER PRIMARY KEY, key VARCHAR UNIQUE NOT NULL,
+CREATE TABLE IF NOT EXISTS persons (code INTEGER PRIMARY KEY, key VARCHAR NOT NULL,
     name VARCHAR, district VARCHAR);
-CREATE TABLE IF NOT EXISTS places (code INTEGER PRIMARY KEY, key VARCHAR UNIQUE NOT NULL,
+CREATE TABLE IF NOT EXISTS places (code INTEGER PRIMARY KEY, key VARCHAR NOT NULL,
     kind TINYINT, name VARCHAR, district VARCHAR, lat DOUBLE, lon DOUBLE);
-CREATE TABLE IF NOT EXISTS aliases (key VARCHAR NOT NULL, alias VARCHAR NOT NULL, UNIQUE (key, alias));
+CREATE TABLE IF NOT EXISTS aliases (key VARCHAR NOT NULL, alias VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (id SMALLINT PRIMARY KEY, label VARCHAR, loaded_at TIMESTAMP, "rows" BIGINT);
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS runs (id VARCHAR PRIMARY KEY, created TIMESTAMP, params JSON,
@@ -203,22 +206,19 @@ class DuckStore:
         """
         if self.read_only:
             raise StoreError(f"store {self.path} is open read-only", hint="open it without read_only to append")
-        rows = validate_presences(batch.presences, where=f"batch {batch.source or ''}".strip())
-        read = len(rows)
-        rows = rows[~rows["record"].duplicated(keep="first").to_numpy()].reset_index(drop=True)
-        person_inv, person_keys = pd.factorize(rows["person_key"])
-        place_inv, place_keys = pd.factorize(rows["place_key"])
-        persons = person_entries(batch.persons, person_keys, batch.aliases)
-        places = place_entries(batch.places, place_keys, rows["kind"].to_numpy(), place_inv)
-        aliases = alias_entries(batch.aliases)
+        rows, person_inv, person_keys, place_inv, place_keys, persons, places, aliases = batch_parts(batch)
+        read = len(batch.presences)
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
             _report(progress, 0, read)
-            changed = upsert_entries(con, "persons", persons, self.path)
-            changed += upsert_entries(con, "places", places, self.path)
-            changed += insert_aliases(con, aliases)
-            fresh = self._fresh_presences(rows, person_keys, person_inv, place_keys, place_inv)
+            changed, person_codes = upsert_coded(con, "persons", persons, self.path)
+            changed_places, place_codes = upsert_coded(con, "places", places, self.path)
+            changed += changed_places + insert_aliases(con, aliases)
+            person_codes = entry_codes(persons, person_codes, person_keys, "person")
+            place_codes = entry_codes(places, place_codes, place_keys, "place")
+            fresh = self._fresh_presences(rows, place_keys, place_inv, person_codes[person_inv],
+                                          place_codes[place_inv])  # fmt: skip
             source = self._next_source() if (len(fresh) or changed) else -1
             self._insert_presences(fresh, source, progress, read - len(fresh), read)
             if source >= 0:
@@ -248,20 +248,15 @@ class DuckStore:
         codes[got["pos"]] = np.ma.filled(got["value"], -1)
         return codes
 
-    def _fresh_presences(self, rows, person_keys, person_inv, place_keys, place_inv):
+    def _fresh_presences(self, rows, place_keys, place_inv, person_code, place_code):
         """Batch rows with codes, minus records already stored (batch order kept)."""
         check_place_kinds(rows, place_keys, place_inv, self._codes("places", place_keys, "kind"))
-        frame = pd.DataFrame(
-            {
-                "person": self._codes("persons", person_keys)[person_inv],
-                "place": self._codes("places", place_keys)[place_inv],
-            }
-        )
+        frame = pd.DataFrame({"person": person_code.astype(np.int32), "place": place_code.astype(np.int32)})
         for col in ("start", "end", "kind", "section", "row", "col", "flags"):
             frame[col] = rows[col].to_numpy()
         frame["source"] = np.int16(0)
         frame["record"] = rows["record"].to_numpy()
-        if not len(frame):
+        if not len(frame) or not fetch_one(self.con, "SELECT count(*) FROM (SELECT 1 FROM presences LIMIT 1)")[0]:
             return frame
         probe = pd.DataFrame({"record": frame["record"].to_numpy(), "pos": np.arange(len(frame))})
         with registered(self.con, _records=probe):

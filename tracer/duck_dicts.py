@@ -20,10 +20,11 @@ import pandas as pd
 
 from .duck_sql import fetch_one, registered
 from .errors import StoreError, ValidationError
+from .presence import validate_presences
 from .schema import KIND_CODES
 
 __all__ = ["person_entries", "place_entries", "alias_entries", "check_place_kinds", "upsert_entries",
-           "insert_aliases"]
+           "upsert_coded", "insert_aliases", "batch_parts", "entry_codes", "factorize_keys"]
 
 #: SQL: the entry ``b`` already has a row in ``table``.
 _KNOWN = "(SELECT 1 FROM {table} t WHERE t.key = b.key)"
@@ -58,11 +59,49 @@ def upsert_entries(con, table, entries, where="the store"):
     return int(updated) + int(new)
 
 
+def upsert_coded(con, table, entries, where="the store"):
+    """:func:`upsert_entries` that also returns every entry's code.
+
+    Returns ``(changes, codes)``: codes (int64, aligned with ``entries``)
+    of known keys come from ``table``; new keys get codes after the largest
+    stored one in ``pos`` order. One join finds the known keys; the update
+    runs only when there are some, so a batch of new keys is a plain insert.
+    """
+    codes = np.full(len(entries), -1, dtype=np.int64)
+    if not len(entries):
+        return 0, codes
+    attrs = [c for c in entries.columns if c not in ("key", "pos")]
+    with registered(con, _entries=entries.assign(_row=np.arange(len(entries), dtype=np.int64))):
+        got = con.execute(f"SELECT b._row, t.code FROM _entries b JOIN {table} t ON t.key = b.key").fetchnumpy()
+        codes[np.asarray(got["_row"], dtype=np.int64)] = np.asarray(got["code"], dtype=np.int64)
+        updated = 0
+        if len(got["_row"]):
+            fill = " OR ".join(f"({_empty(table, c)} AND b.{c} IS NOT NULL)" for c in attrs)
+            sets = ", ".join(f"{c} = CASE WHEN {_empty(table, c)} THEN b.{c} ELSE {table}.{c} END" for c in attrs)
+            sql = f"UPDATE {table} SET {sets} FROM _entries b WHERE {table}.key = b.key AND ({fill})"
+            updated = fetch_one(con, sql)[0]
+    new = np.flatnonzero(codes < 0)
+    if not len(new):
+        return int(updated), codes
+    base = fetch_one(con, f"SELECT coalesce(max(code), -1) + 1 FROM {table}")[0]
+    if base + len(new) > np.iinfo(np.int32).max:
+        raise StoreError(f"{table} dictionary of {where} would exceed int32 codes")
+    new = new[np.argsort(entries["pos"].to_numpy()[new], kind="stable")]
+    codes[new] = base + np.arange(len(new))
+    fresh = entries.iloc[new][["key", *attrs]].reset_index(drop=True)
+    fresh.insert(0, "code", codes[new].astype(np.int32))
+    with registered(con, _new_entries=fresh):
+        con.execute(f"INSERT INTO {table} (code, key, {', '.join(attrs)}) SELECT * FROM _new_entries")
+    return int(updated) + len(new), codes
+
+
 def insert_aliases(con, aliases):
     """Insert the ``key, alias`` pairs not yet stored; return how many."""
     if not len(aliases):
         return 0
     with registered(con, _aliases=aliases):
+        if not fetch_one(con, "SELECT count(*) FROM (SELECT 1 FROM aliases LIMIT 1)")[0]:
+            return fetch_one(con, "INSERT INTO aliases SELECT key, alias FROM _aliases")[0]
         return fetch_one(
             con,
             "INSERT INTO aliases SELECT key, alias FROM _aliases a WHERE NOT EXISTS "
@@ -186,3 +225,60 @@ def alias_entries(aliases):
         return pd.DataFrame({"key": pd.Series([], dtype=object), "alias": pd.Series([], dtype=object)})
     frame = pd.DataFrame({"key": _keys(aliases, "aliases"), "alias": _text(aliases, "alias", len(aliases))})
     return frame.dropna().drop_duplicates().reset_index(drop=True)
+
+
+def batch_parts(batch):
+    """(rows, person codes, person keys, place codes, place keys, person,
+    place and alias entries) of a batch: validated and deduplicated unless
+    the batch is ``validated`` (built by the loaders: already checked, key
+    columns categorical over its dictionary frames, records distinct)."""
+    if getattr(batch, "validated", False):
+        rows = batch.presences
+        if (rows["end"].to_numpy() < rows["start"].to_numpy()).any():  # cheap invariant, kept as a guard
+            raise ValidationError("batch presences: an end is before its start", hint="a loader bug; report it")
+        person_inv, person_keys = factorize_keys(rows["person_key"])
+        place_inv, place_keys = factorize_keys(rows["place_key"])
+        # one trimmed row per key, listing every key of the batch (entry_codes checks)
+        persons = _trusted(batch.persons, {"name": object, "district": object})
+        places = _trusted(batch.places, {"kind": "Int8", "name": object, "district": object, "lat": "Float64",
+                                         "lon": "Float64"})  # fmt: skip
+        aliases = batch.aliases[["key", "alias"]].reset_index(drop=True)
+        return rows, person_inv, person_keys, place_inv, place_keys, persons, places, aliases
+    rows = validate_presences(batch.presences, where=f"batch {batch.source or ''}".strip())
+    rows = rows[~rows["record"].duplicated(keep="first").to_numpy()].reset_index(drop=True)
+    person_inv, person_keys = factorize_keys(rows["person_key"])
+    place_inv, place_keys = factorize_keys(rows["place_key"])
+    persons = person_entries(batch.persons, person_keys, batch.aliases)
+    places = place_entries(batch.places, place_keys, rows["kind"].to_numpy(), place_inv)
+    return rows, person_inv, person_keys, place_inv, place_keys, persons, places, alias_entries(batch.aliases)
+
+
+def _trusted(frame, attrs):
+    """Entries of a loader's dictionary frame (already one row per key,
+    text trimmed and blank as missing): the columns the store writes."""
+    out = pd.DataFrame({"key": pd.Series(frame["key"].to_numpy(dtype=object), dtype=object)})
+    for col, dtype in attrs.items():
+        values = frame[col] if col in frame.columns else pd.Series([None] * len(frame), dtype=object)
+        out[col] = pd.Series(values.to_numpy(dtype=object), dtype=object).astype(dtype)
+    out["pos"] = np.arange(len(out), dtype=np.int64)
+    return out
+
+
+def entry_codes(entries, codes, keys, what):
+    """Codes of ``keys`` from the dictionary ``entries`` and their ``codes``."""
+    at = pd.Index(entries["key"]).get_indexer(keys)
+    if (at < 0).any():  # only a batch wrongly marked ``validated`` gets here
+        raise ValidationError(f"batch presences: {what} key missing from the batch's {what}s frame",
+                              hint="do not mark batches built outside the loaders as validated")  # fmt: skip
+    return codes[at]
+
+
+def factorize_keys(keys):
+    """``pd.factorize`` of a key column (codes in order of first appearance);
+    a categorical column is factorized on its integer codes."""
+    values = keys.array if isinstance(keys, pd.Series) else keys
+    if isinstance(values, pd.Categorical):
+        inv, used = pd.factorize(values.codes)
+        return inv, np.asarray(values.categories, dtype=object)[used]
+    inv, uniq = pd.factorize(values)
+    return inv, np.asarray(uniq, dtype=object)

@@ -14,7 +14,7 @@ import pandas as pd
 from .errors import ValidationError
 from .schema import BATCH_COLUMNS, KINDS
 
-__all__ = ["Batch", "validate_presences", "fingerprint", "empty_batch_presences"]
+__all__ = ["Batch", "validate_presences", "fingerprint", "fingerprint_coded", "empty_batch_presences"]
 
 PERSON_COLUMNS = ["key", "name", "district"]
 PLACE_COLUMNS = ["key", "kind", "name", "district", "lat", "lon"]
@@ -38,6 +38,10 @@ class Batch:
     places : DataFrame ``key, kind, name, district, lat, lon`` (likewise).
     aliases : DataFrame ``key, alias``: every identifier seen for a person.
     source : a label for provenance (usually the file name).
+    validated : True only for batches built by :mod:`loaders` (key columns
+        categorical over the ``persons``/``places`` keys, one dictionary row
+        per key, distinct records, exact dtypes, checked values); a store may
+        then skip its own validation. Leave it False for any other batch.
     """
 
     presences: pd.DataFrame
@@ -45,6 +49,7 @@ class Batch:
     places: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PLACE_COLUMNS))
     aliases: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALIAS_COLUMNS))
     source: str = ""
+    validated: bool = False
 
     def __len__(self):
         return len(self.presences)
@@ -74,6 +79,40 @@ def fingerprint(person_key, place_key, start, end, section, row, col):
     parts = [strings(place_key)] + [
         hash_array(np.asarray(v, dtype=np.int64).view(np.uint64)) for v in (start, end, section, row, col)
     ]
+    with np.errstate(over="ignore"):
+        for part in parts:
+            h = (h * np.uint64(1_000_003)) ^ part
+    return h.view(np.int64)
+
+
+def fingerprint_coded(person_codes, person_keys, place_codes, place_keys, start, end, section, row, col):
+    """:func:`fingerprint` of keys given as integer codes into distinct keys.
+
+    ``person_keys[person_codes]`` and ``place_keys[place_codes]`` are the
+    keys; each distinct key is hashed once (no per-row strings). The result
+    equals ``fingerprint(person_keys[person_codes], place_keys[place_codes], ...)``.
+
+    >>> import numpy as np
+    >>> keys, places = np.array(["p", "q"], object), np.array(["venue:1"], object)
+    >>> a = fingerprint_coded([1, 0], keys, [0, 0], places, [0, 0], [60, 60], [-1, -1], [-1, -1], [-1, -1])
+    >>> bool(a[0] == fingerprint(["q"], ["venue:1"], [0], [60], [-1], [-1], [-1])[0])
+    True
+    """
+    from pandas.util import hash_array
+
+    def strings(codes, keys):
+        keys = np.asarray(keys, dtype=object)
+        hashed = hash_array(keys, hash_key=_HASH_KEY) if len(keys) else np.zeros(0, dtype=np.uint64)
+        return hashed[np.asarray(codes, dtype=np.int64)]
+
+    def ints(values):
+        values = np.asarray(values, dtype=np.int64)
+        if len(values) and values.min() == values.max():  # a constant column: one hash
+            return np.full(len(values), hash_array(values[:1].view(np.uint64))[0], dtype=np.uint64)
+        return hash_array(values.view(np.uint64))
+
+    h = strings(person_codes, person_keys)
+    parts = [strings(place_codes, place_keys)] + [ints(v) for v in (start, end, section, row, col)]
     with np.errstate(over="ignore"):
         for part in parts:
             h = (h * np.uint64(1_000_003)) ^ part
