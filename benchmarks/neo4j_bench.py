@@ -15,12 +15,18 @@
    numba core, write-back of the run) against ``trace_b_class.cypher``
    computing the same contact set; the two sets of ``(case, contact)`` pairs
    are checked equal before the times count.
+3. **Floors** (``--floors``): what no Neo4j client can go below for this
+   trace on this server, timed in the same run: expanding the same place
+   neighbourhoods tracer reads (its ``place_visitors`` windows, only
+   counted: nothing sent back), and creating as many bare relationships as
+   the run writes back (no properties; committed, then deleted).
 
 Usage::
 
     bash scripts/neo4j start
     python benchmarks/neo4j_bench.py                      # push + trace, ~1 M presences
     python benchmarks/neo4j_bench.py --skip-push          # trace only (graph already loaded)
+    python benchmarks/neo4j_bench.py --skip-push --floors # ... and the server-side floors of the trace
     NEO4J_URI=bolt://127.0.0.1:7688 python benchmarks/neo4j_bench.py --presences 100000
     NEO4J_DIR=/tmp/n4 NEO4J_BOLT_PORT=7697 NEO4J_HTTP_PORT=7484 NEO4J_URI=bolt://127.0.0.1:7697 \
         python benchmarks/neo4j_bench.py --bulk      # offline import, then trace
@@ -92,7 +98,34 @@ def bench_bulk(duck, uri, neo4j_dir):
     return result, seconds
 
 
-def bench_trace(duck, uri, n_cases, seed):
+_EXPAND_FLOOR = """UNWIND $windows AS w
+WITH w.place AS key, collect([w.start_s, w.end_s]) AS spans
+MATCH (pl:Place {key: key})<-[v:VISITED]-(:Person)
+WHERE any(s IN spans WHERE v.end_s > s[0] AND v.start_s < s[1])
+RETURN count(*) AS n"""
+_WRITE_FLOOR = """UNWIND range(0, size($source) - 1) AS i
+MATCH (a:Person {key: $source[i]}) MATCH (b:Person {key: $person[i]})
+CREATE (a)-[:BENCH_FLOOR]->(b)"""
+
+
+def bench_floors(store, windows, contacts):
+    """Seconds to expand tracer's place windows (counted only) and to create
+    as many bare relationships as the run has contacts (then deleted)."""
+    db = store.settings.database
+    t0 = time.perf_counter()
+    n = store.driver.execute_query(_EXPAND_FLOOR, {"windows": windows}, database_=db).records[0]["n"]
+    expand_s = time.perf_counter() - t0
+    params = {"source": contacts["source_case"].astype(str).tolist(), "person": contacts["person"].astype(str).tolist()}
+    t0 = time.perf_counter()
+    store.driver.execute_query(_WRITE_FLOOR, params, database_=db)
+    write_s = time.perf_counter() - t0
+    store.driver.execute_query("MATCH ()-[r:BENCH_FLOOR]->() DELETE r", database_=db)
+    log(f"floors: expanding the {len(windows):,} place windows ({n:,} visits, counted only) {expand_s:.2f} s; "
+        f"creating {len(contacts):,} bare relationships {write_s:.2f} s")
+    return {"expand_floor_s": expand_s, "write_floor_s": write_s}
+
+
+def bench_trace(duck, uri, n_cases, seed, floors=False):
     from benchmarks.data import PRE_ONSET_DAYS, case_windows, pick_cases
     from queries import cypher
     from queries.neo4j_store import Neo4jStore
@@ -107,6 +140,7 @@ def bench_trace(duck, uri, n_cases, seed):
     with Neo4jStore(uri) as store:  # fresh object: cold dictionaries, warm JIT after a first run
         trace(store, cases.head(1), hops=1, pre_onset_days=PRE_ONSET_DAYS)  # numba compile, not timed
     with Neo4jStore(uri) as store:
+        windows = _capture_place_windows(store)
         t0 = time.perf_counter()
         result = trace(store, cases, hops=1, pre_onset_days=PRE_ONSET_DAYS)
         figures["trace_s"] = time.perf_counter() - t0
@@ -128,6 +162,8 @@ def bench_trace(duck, uri, n_cases, seed):
             result_transformer_=lambda r: (r.keys(), r.values()),
         )
         figures["cypher_s"] = time.perf_counter() - t0
+        if floors:
+            figures.update(bench_floors(store, windows, result.contacts))
     peer = pd.DataFrame(rows, columns=keys)
     ours = set(zip(result.events["case"], result.events["contact"]))
     theirs = set(zip(peer["case"], peer["contact"]))
@@ -141,6 +177,20 @@ def bench_trace(duck, uri, n_cases, seed):
     return figures
 
 
+def _capture_place_windows(store):
+    """A list that fills with the ``place_visitors`` windows ``store`` reads."""
+    windows = []
+    run = store.run
+
+    def recording(name, write=False, **params):
+        if name == "place_visitors":
+            windows.extend(params["windows"])
+        return run(name, write, **params)
+
+    store.run = recording
+    return windows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--presences", type=int, default=1_000_000)
@@ -152,6 +202,7 @@ def main(argv=None):
     ap.add_argument("--skip-push", action="store_true")
     ap.add_argument("--bulk", action="store_true", help="offline import instead of the UNWIND push")
     ap.add_argument("--neo4j-dir", default=os.environ.get("NEO4J_DIR"), help="server home for --bulk")
+    ap.add_argument("--floors", action="store_true", help="also time the server-side floors of the trace")
     args = ap.parse_args(argv)
     from queries.neo4j_store import Neo4jStore
 
@@ -163,7 +214,7 @@ def main(argv=None):
         elif not args.skip_push:
             with Neo4jStore(args.uri) as store:
                 bench_push(duck, store, args.batch_rows)
-        bench_trace(duck, args.uri, args.cases, args.seed)
+        bench_trace(duck, args.uri, args.cases, args.seed, floors=args.floors)
 
 
 if __name__ == "__main__":

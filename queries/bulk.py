@@ -4,8 +4,10 @@
 (idempotent, any database, ~10k presences/s). For a first load into an
 *empty* database, :func:`bulk_push` is much faster: it writes the graph as
 ``neo4j-admin database import full`` CSV files (vectorised, no per-row
-Python), then ``scripts/neo4j import DIR`` stops the server, imports the
-files, starts it again and recreates the schema. The graph is the one
+Python), then ``scripts/neo4j import DIR`` imports the files into a side
+store while the server stops, swaps that store in as database ``neo4j``,
+starts the server again and recreates the schema (a failed import leaves
+the database as it was). The graph is the one
 ``push`` writes (ARCHITECTURE.md, "Graph model in Neo4j"):
 
 * ``(:Person {key, name, district})``, ``(:Place {key, kind, name,

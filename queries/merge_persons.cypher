@@ -1,12 +1,14 @@
 // merge_persons: create or complete Person nodes (idempotent).
 //
 // Purpose: one batch of the person dictionary; a missing name or district
-// is filled by the first non-empty value seen (never overwritten).
+// is filled by the first non-empty value seen (never overwritten); a new
+// node gets its values without reading any back (ON CREATE).
 // Parameters:
 //   $rows  list of {key, name, district}  (name/district may be null)
 // Example:
 //   :param rows => [{key: '110105194912310029', name: '张三', district: '朝阳区'}]
 UNWIND $rows AS r
 MERGE (p:Person {key: r.key})
-SET p.name = coalesce(p.name, r.name),
-    p.district = coalesce(p.district, r.district)
+  ON CREATE SET p.name = r.name, p.district = r.district
+  ON MATCH SET p.name = coalesce(p.name, r.name),
+               p.district = coalesce(p.district, r.district)

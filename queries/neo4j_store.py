@@ -33,6 +33,7 @@ from tracer.schema import KIND_CODES, KINDS, PRESENCE_COLUMNS
 from tracer.store import AppendResult
 
 from . import cypher
+from . import visits as visit_writes
 from .connect import open_driver, settings, translate_errors
 from .runs import load_run, run_frame, save_run
 from .schema import ensure_schema
@@ -40,7 +41,6 @@ from .schema import ensure_schema
 __all__ = ["Neo4jStore", "KeyCodes"]
 
 _FAR_S = 2**62  # an open window bound, in epoch seconds
-_ROW_COLUMNS = ["person_key", "place_key", "record", "start", "end", "section", "row", "col", "flags"]
 
 
 class KeyCodes:
@@ -199,18 +199,41 @@ class Neo4jStore:
 
     def write_presences(self, rows, progress=None, total=None, done=0):
         """Write presences keyed by ``person_key, place_key`` (batch columns);
-        return how many were new. Persons and places must exist."""
+        return how many were new. Persons and places must exist.
+
+        Each transaction of :attr:`write_rows` presences first asks which of
+        its records are stored (``stored_records``) and creates only the
+        others. When the database held no presence at all as the write began,
+        that check is skipped; should another writer store one of the records
+        meanwhile, the ``VISITED.record`` constraint refuses the batch, which
+        is then written again with the check (and so are the batches after it).
+        """
         total = len(rows) if total is None else total
         _report(progress, done, total)
-        columns = [rows[c].to_numpy().tolist() for c in _ROW_COLUMNS]
-        records = rows["record"].to_numpy()
+        columns = {name: rows[col].to_numpy() for name, col in visit_writes.VISIT_PARAMS.items()}
+        check = self._has_presences()
         loaded = 0
         step = max(int(self.write_rows), 1)
         for lo in range(0, len(rows), step):
-            chunk = [list(r) for r in zip(*(col[lo : lo + step] for col in columns))]
-            loaded += self.write(lambda tx, c=chunk, r=records[lo : lo + step]: _write_chunk(tx, c, r))
+            chunk = {name: values[lo : lo + step] for name, values in columns.items()}
+            created = None
+            if not check:
+                try:
+                    created = self.write(lambda tx, c=chunk: visit_writes.create_chunk(tx, c))
+                except visit_writes.Conflict:
+                    check = True
+            if created is None:
+                created = self.write(lambda tx, c=chunk: visit_writes.write_chunk(tx, c))
+            loaded += created
             _report(progress, done + min(lo + step, len(rows)), total)
         return loaded
+
+    def _has_presences(self):
+        """Whether any VISITED edge is stored (the count store: one lookup)."""
+        with self._guard("reading from"):
+            records = self.driver.execute_query("MATCH ()-[v:VISITED]->() RETURN count(v) > 0 AS any",
+                                                database_=self.settings.database).records
+        return bool(records[0]["any"])
 
     # -- dictionaries -----------------------------------------------------
     def persons(self, keys=None):
@@ -411,17 +434,6 @@ def _explode(keys, rows, per_row=("place", "kind")):
         else:
             out[name] = np.fromiter(items, dtype=np.int64, count=total).astype(dtype)
     return pd.DataFrame(out)
-
-
-def _write_chunk(tx, rows, records):
-    """Create the presences of ``rows`` whose record is not stored yet."""
-    stored = {r[0] for r in tx.run(cypher.load("stored_records"), records=records.tolist()).values()}
-    if stored:
-        rows = [r for r in rows if r[2] not in stored]
-    if not rows:
-        return 0
-    summary = tx.run(cypher.load("create_visits"), rows=rows).consume()
-    return summary.counters.relationships_created
 
 
 def _merge_spans(at):

@@ -46,5 +46,5 @@ def count(store, pattern):
     return records[0]["n"]
 
 
-def test_uri():
+def neo4j_test_uri():
     return settings().uri

@@ -8,7 +8,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 import cli
-from neo4j_fixtures import count, open_test_store, test_uri
+from neo4j_fixtures import count, open_test_store, neo4j_test_uri
 from tracer.duck import DuckStore
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
@@ -20,7 +20,7 @@ def test_push_then_trace_on_neo4j_gives_the_embedded_ranking(tmp_path):
     neo = open_test_store()  # empties the database
     runner = CliRunner()
     store = str(tmp_path / "t.duckdb")
-    uri = test_uri()
+    uri = neo4j_test_uri()
     assert runner.invoke(cli.main, ["--store", store, "load", "presences", SMALL]).exit_code == 0
     local = runner.invoke(cli.main, ["--store", store, "--show-pii", "trace", "--case", CASE, "--onset", "2020-02-02",
                                      "--format", "json"])  # fmt: skip

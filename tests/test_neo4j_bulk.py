@@ -183,6 +183,22 @@ def test_the_script_explains_a_bad_directory(server, tmp_path):
     assert done.returncode != 0 and "no nodes-<Label>.csv" in done.stderr
 
 
+def test_a_failed_import_leaves_the_database_as_it_was(server, duck, pushed, tmp_path):
+    """The importer writes a side store while the server stops: when it fails
+    (here a VISITED row naming a person that does not exist), database neo4j
+    is untouched and serves the same graph after a start."""
+    before = snapshot(server["uri"], server["password"])
+    files = write_import_files(duck, tmp_path / "csv")
+    visited = next(Path(files.directory).glob("rels-VISITED*.csv"))
+    with visited.open("a", encoding="utf-8") as out:
+        out.write("999999999,0,1,0,1,1970-01-01T00:00:00Z,1970-01-01T00:00:01Z,-1,-1,-1,0\n")
+    done = _script(server["env"], "import", files.directory, "--force", check=False)
+    assert done.returncode != 0 and "database neo4j unchanged" in done.stderr
+    assert not (server["home"] / "data" / "databases" / "tracerimport").exists()
+    _script(server["env"], "start")
+    assert snapshot(server["uri"], server["password"]) == before
+
+
 # -- the CSV writer, without a server ---------------------------------------------
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(-2**40, 2**40), min_size=1, max_size=50))

@@ -116,3 +116,40 @@ def test_push_killed_half_way_completes_when_run_again(city_store):
     finally:
         wipe(store)
         store.close()
+
+
+def test_push_racing_another_writer_leaves_no_duplicates(city_store, monkeypatch):
+    """Into an empty database the push skips the existence check; when
+    another writer stores some records of a batch first, the constraint
+    refuses that batch, which is written again with the check (and so is
+    every batch after it)."""
+    import queries.visits as ns
+
+    path, _ = city_store
+    store = open_test_store()
+    rival = Neo4jStore()
+    unchecked = []
+    real = ns.create_chunk
+
+    def racing(tx, chunk):
+        unchecked.append(len(chunk["record"]))
+        if len(unchecked) == 2:  # the rival commits 10 of this batch's records first
+            first = {name: values[:10] for name, values in chunk.items()}
+            rival.write(lambda other_tx: ns.write_chunk(other_tx, first))
+        return real(tx, chunk)
+
+    monkeypatch.setattr(ns, "create_chunk", racing)
+    try:
+        with DuckStore(path, read_only=True) as duck:
+            n = len(duck.presences())
+            assert n > 1500, "the city must fill more than two batches"
+            result = push(duck, store, batch_rows=500, runs=False)
+        assert unchecked == [500, 500], "unchecked until the conflict, checked after it"
+        assert (result.presences_loaded, result.presences_present) == (n - 10, 10)
+        records, _, _ = store.driver.execute_query(
+            "MATCH ()-[v:VISITED]->() RETURN count(v) AS n, count(DISTINCT v.record) AS records")
+        assert (records[0]["n"], records[0]["records"]) == (n, n)
+    finally:
+        rival.close()
+        wipe(store)
+        store.close()
