@@ -106,7 +106,7 @@ def output_options(func):
     help="Use the Neo4j store at this Bolt URI instead of the embedded one (env NEO4J_URI; "
     "user and password from NEO4J_USER, NEO4J_PASSWORD).",
 )  # fmt: skip
-@click.option("--show-pii", is_flag=True, help="Show names, ID numbers and phones unmasked.")
+@click.option("--show-pii", is_flag=True, help="Show names, ID numbers, phones, plates and home addresses unmasked.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summaries on stderr.")
 @click.option("--tz", default="Asia/Shanghai", show_default=True, help="Zone of naive times in inputs and outputs.")
 @click.version_option(package_name="tracer", prog_name="tracer")
@@ -489,15 +489,18 @@ def read_cases(settings, cases_file, case_keys, onsets):
 
 
 def mask_frame(settings, frame, person_cols):
-    """Mask personal identifiers unless ``--show-pii``."""
+    """Mask personal identifiers unless ``--show-pii``: person keys in
+    ``person_cols``, and plates and home addresses in a ``place`` column."""
     if settings.show_pii:
         return frame
-    from tracer.privacy import mask_key
+    from tracer.privacy import mask_key, mask_place
 
     frame = frame.copy()
     for col in person_cols:
         if col in frame.columns:
             frame[col] = mask_key(frame[col])
+    if "place" in frame.columns:
+        frame["place"] = mask_place(frame["place"])
     return frame
 
 

@@ -155,6 +155,28 @@ def test_explain_shows_the_evidence_of_a_saved_run(runner, store):
     assert by_rank.stdout == res.stdout
 
 
+def test_plates_and_home_addresses_are_masked_unless_asked(runner, store, tmp_path):
+    rows = tmp_path / "car_home.csv"
+    rows.write_text(
+        "person,place,kind,start,end,section,row,col\n"
+        f"{CASE},vehicle:京A12345,vehicle,2020-02-01 09:00,2020-02-01 09:30,,,\n"
+        "phone:+8613812345678,vehicle:京A12345,vehicle,2020-02-01 09:00,2020-02-01 09:30,,,\n"
+        f"{CASE},home:110101000042,residence,2020-01-01 00:00,2020-03-01 00:00,,,\n"
+        "phone:+8613912345678,home:110101000042,residence,2020-01-01 00:00,2020-03-01 00:00,,,\n",
+        encoding="utf-8",
+    )
+    invoke(runner, store, "load", "presences", str(rows))
+    invoke(runner, store, "trace", "--case", CASE, "--onset", "2020-02-02")
+    masked = invoke(runner, store, "explain", CASE, "phone:+8613812345678", "--format", "csv")
+    assert pd.read_csv(io.StringIO(masked.stdout))["place"].tolist() == ["vehicle:京A****5"]
+    assert "京A12345" not in masked.stdout
+    home = invoke(runner, store, "explain", CASE, "phone:+8613912345678", "--format", "csv")
+    assert pd.read_csv(io.StringIO(home.stdout))["place"].tolist() == ["home:110101******"]
+    shown = runner.invoke(cli.main, ["--store", store, "--show-pii", "explain", CASE, "phone:+8613812345678",
+                                     "--format", "csv"], catch_exceptions=False)  # fmt: skip
+    assert pd.read_csv(io.StringIO(shown.stdout))["place"].tolist() == ["vehicle:京A12345"]
+
+
 def test_error_messages_mask_personal_data(runner, store):
     invoke(runner, store, "load", "presences", SMALL)
     res = runner.invoke(cli.main, ["--store", store, "trace", "--case", "110101199001011237", "--onset", "2020-02-02"])

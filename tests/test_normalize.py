@@ -21,7 +21,7 @@ from loaders.transport import (
     parse_flight_seat,
     parse_train_seat,
 )
-from tracer.privacy import mask_id, mask_key, mask_name, mask_phone
+from tracer.privacy import mask_id, mask_key, mask_name, mask_phone, mask_place
 
 TODAY = dt.date(2024, 6, 30)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -442,8 +442,22 @@ def test_mask_ids_phones_keys_reveal_bounded(region, birth, seq, phone, other):
     assert key[2] == mask_id(pd.Series([id18]))[0]
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["vehicle:", "home:", "venue:", "flight:", "grid:"]),
+       st.text(min_size=0, max_size=16).filter(lambda s: "*" not in s))  # fmt: skip
+def test_mask_place_hides_plates_and_home_addresses_only(prefix, rest):
+    out = mask_place(pd.Series([prefix + rest]))[0]
+    if prefix not in ("vehicle:", "home:"):
+        assert out == prefix + rest  # public places stay as they are
+        return
+    assert out.startswith(prefix)
+    head, tail = (2, 1) if prefix == "vehicle:" else (6, 0)
+    shown = revealed(rest, out[len(prefix):])
+    assert shown == (head + tail if len(rest) >= head + tail + 2 else 0)
+
+
 def test_masks_pass_missing_through():
-    for fn in (mask_name, mask_id, mask_phone, mask_key):
+    for fn in (mask_name, mask_id, mask_phone, mask_key, mask_place):
         assert fn(pd.Series([None, np.nan], dtype=object)).isna().all()
 
 

@@ -21,6 +21,12 @@ anything else             first 1 + ``*`` + last 2, or    ``E******78``
 
 :func:`mask_key` masks person keys by their form and keeps the prefix:
 ``phone:+86138****5678``, ``passport:E******78``, ``530102********123X``.
+
+:func:`mask_place` masks the place keys that point at a person: a vehicle's
+licence plate (``vehicle:京A****5``: province and city letter and the last
+character kept) and a household's address code (``home:110105******``: the
+six-digit district prefix kept). Venues, flights, trains, buses and grid
+cells are public places and shown as they are.
 """
 
 import re
@@ -28,7 +34,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["mask_name", "mask_id", "mask_phone", "mask_key", "mask_text", "mask_message"]
+__all__ = ["mask_name", "mask_id", "mask_phone", "mask_key", "mask_place", "mask_text", "mask_message"]
 
 _PHONE_PREFIX = "phone:+86"
 
@@ -126,6 +132,28 @@ def mask_key(values):
     is_phone = s.str.startswith(_PHONE_PREFIX).fillna(False).to_numpy(dtype=bool)
     phones = _PHONE_PREFIX + mask_phone(s.str.slice(len(_PHONE_PREFIX)))
     out = phones.where(is_phone, out)
+    return out.where(s.notna())
+
+
+#: Place-key prefixes that identify a person, with (head, tail) kept after the prefix.
+_PERSONAL_PLACES = {"vehicle:": (2, 1), "home:": (6, 0)}
+
+
+def mask_place(values):
+    """Mask the place keys that identify a person (plates, home addresses).
+
+    >>> import pandas as pd
+    >>> mask_place(pd.Series(["vehicle:京A12345", "vehicle:粤BD12345", "home:110105000123",
+    ...                       "home:A1", "venue:V0001", None])).tolist()
+    ['vehicle:京A****5', 'vehicle:粤B*****5', 'home:110105******', 'home:**', 'venue:V0001', nan]
+    """
+    s = _text(values)
+    out = s.copy()
+    for prefix, (head, tail) in _PERSONAL_PLACES.items():
+        hit = s.str.startswith(prefix).fillna(False).to_numpy(dtype=bool)
+        if hit.any():
+            rest = s[hit].str.slice(len(prefix))
+            out[hit] = prefix + mask_text(rest, head=head, tail=tail, min_hidden=2)
     return out.where(s.notna())
 
 

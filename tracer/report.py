@@ -4,8 +4,9 @@ graph and per-case timelines.
 The page works offline: its CSS and JavaScript (plain JS drawing SVG, in
 ``tracer/report_assets/``) are embedded inline, the data travel as one JSON
 block, and a Content-Security-Policy forbids every external fetch. Person
-keys and names are masked unless ``show_pii=True``; the JSON uses small
-integer ids, never the keys themselves, so masking cannot leak through it.
+keys and names, plates and home addresses are masked unless
+``show_pii=True``; the JSON names persons by small integer ids, never by
+their keys, so masking cannot leak through it.
 Everything inserted into the page is escaped (HTML text and attributes with
 :func:`html.escape`, the JSON with ``\\u003c``-style escapes so that no
 value can close its ``<script>`` element).

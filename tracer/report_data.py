@@ -4,7 +4,8 @@
 everything :func:`tracer.report.build_report` renders: the JSON block the
 page's script draws from (people, places, graph, evidence, timelines), the
 ranked table's rows, the summary, and the notes. Persons travel as small
-integer ids; their labels are masked unless ``show_pii``.
+integer ids; their labels (and the keys of vehicles and homes) are masked
+unless ``show_pii``.
 
 Examples
 --------
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ValidationError
-from .privacy import mask_key, mask_name
+from .privacy import mask_key, mask_name, mask_place
 from .tracing import EVENT_COLUMNS
 
 __all__ = ["prepare_report"]
@@ -90,7 +91,9 @@ def prepare_report(result, tz, show_pii, top, graph_top, max_events, max_timelin
             "sources of hop-1 events, without their infectious windows."
         )
     if not show_pii:
-        notes.append("Names, ID numbers and phones are masked (build with show_pii=True to show them).")
+        notes.append(
+            "Names, ID numbers, phones, plates and home addresses are masked (build with show_pii=True to show them)."
+        )
     graph = _graph(contacts, events, cases, people, graph_top)
     table_contacts = contacts.head(top)
     ev_keys = pd.unique(pd.concat([table_contacts["person"], pd.Series(graph["contact_keys"], dtype=object)]))
@@ -105,7 +108,7 @@ def prepare_report(result, tz, show_pii, top, graph_top, max_events, max_timelin
     times = events["start"] if len(events) else cases.get("window_start", pd.Series([], dtype=object))
     data = {
         "people": labels,
-        "places": [[k, kind] for k, kind in _places_list(places)],
+        "places": _place_labels(_places_list(places), show_pii),
         "cases": [int(i) for i in case_ids],
         "graph": {"nodes": graph["nodes"], "edges": graph["edges"]},
         "evidence": evidence,
@@ -246,6 +249,14 @@ def _place_ids(values, kinds, places):
 
 def _places_list(places):
     return [(k, kind) for k, (_, kind) in sorted(places.items(), key=lambda item: item[1][0])]
+
+
+def _place_labels(listed, show_pii):
+    """``[key, kind]`` per place id; plates and home addresses masked unless ``show_pii``."""
+    keys = [k for k, _ in listed]
+    if not show_pii and keys:
+        keys = mask_place(pd.Series(keys, dtype=object)).tolist()
+    return [[k, kind] for k, (_, kind) in zip(keys, listed)]
 
 
 def _evidence(contacts, events, keys, people, places, max_events, tz):
