@@ -254,7 +254,8 @@ def report(settings, run_id, output, top):
 
     Summary, ranked table, an interactive contact graph (click a node for
     its evidence) and per-case timelines. Personal data are masked unless
-    --show-pii.
+    --show-pii. Reads the run from Neo4j with --neo4j-uri (tracing its cases
+    again for the evidence, as explain does).
     """
     write_report(settings, run_id, output, top)
     settings.say(f"wrote {output}")
@@ -263,8 +264,10 @@ def report(settings, run_id, output, top):
 def write_report(settings, run_id, output, top=200, store=None):
     from tracer.report import build_report, case_presences
 
+    from tracer.explain import with_evidence
+
     def build(st):
-        run = st.load_run(run_id)
+        run = with_evidence(st, st.load_run(run_id))
         keys = set(run.contacts["person"]) | set(run.contacts["source_case"])
         cases = sorted(set(run.contacts["source_case"]))
         presences = case_presences(st, cases) if cases else None
@@ -274,7 +277,7 @@ def write_report(settings, run_id, output, top=200, store=None):
 
     if store is not None:
         return build(store)
-    with settings.open_store(read_only=True, embedded=True) as st:
+    with settings.open_store(read_only=True) as st:
         return build(st)
 
 
@@ -428,12 +431,15 @@ def explain(settings, case, contact, run_id, fmt, output):
     CASE and CONTACT are person keys as loaded, masked keys as printed (if
     they match one person), or for the contact its rank as #N. Lists each
     co-presence (place, kind, start, end, overlap, seat distance, p_event)
-    along the chain case -> ... -> contact, and the rule class.
+    along the chain case -> ... -> contact, and the rule class. A Neo4j run
+    (saved without its co-presences) is traced again from its saved cases
+    and parameters, and must reproduce the saved contacts.
     """
     from tracer.explain import explain as run_explain
+    from tracer.explain import with_evidence
 
     with settings.open_store(read_only=True) as store:
-        run = store.load_run(run_id)
+        run = with_evidence(store, store.load_run(run_id))
     ex = run_explain(run, case, contact)
     masked = mask_frame(settings, pd_frame({"key": ex.chain}), ("key",))["key"].tolist()
     c = ex.contact

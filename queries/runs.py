@@ -114,7 +114,8 @@ def load_run(store, run_id=None):
             "via": np.where(hop > 1, edges["via"].to_numpy(object), None),
         }
     )
-    return SavedRun(id=str(run_id), created=created, params=params, contacts=contacts, events=events)
+    return SavedRun(id=str(run_id), created=created, params=params, contacts=contacts, events=events,
+                    cases=_load_cases(store, run_id, tz))
 
 
 # -- helpers ----------------------------------------------------------------
@@ -161,12 +162,32 @@ def _case_rows(cases, contacts):
     """mark_cases parameters: the run's cases (onset as epoch seconds)."""
     if cases is not None and len(cases):
         cases = pd.DataFrame(cases)
-        return [{"person": str(p), "onset_s": int(r), "asymptomatic": bool(a)}
-                for p, r, a in zip(cases["person"], cases["reference_s"], cases["asymptomatic"])]
+        columns = [cases[c] for c in ("person", "reference_s", "asymptomatic", "window_start_s", "window_end_s")]
+        return [{"person": str(p), "pos": i, "onset_s": int(r), "asymptomatic": bool(a),
+                 "window_start_s": int(w0), "window_end_s": int(w1)}
+                for i, (p, r, a, w0, w1) in enumerate(zip(*columns))]  # fmt: skip
     if contacts.empty:
         return []
     roots = pd.unique(contacts["source_case"].astype(str))
-    return [{"person": p, "onset_s": None, "asymptomatic": None} for p in roots]
+    return [{"person": p, "pos": i, "onset_s": None, "asymptomatic": None, "window_start_s": None,
+             "window_end_s": None} for i, p in enumerate(roots)]  # fmt: skip
+
+
+def _load_cases(store, run_id, tz):
+    """The run's case list with windows (as :class:`TraceResult.cases`), or
+    None when it was saved without them."""
+    frame = store.frame("run_cases", run=str(run_id))
+    if frame.empty or frame["window_start_s"].isna().any() or frame["reference_s"].isna().any():
+        return None
+    out = pd.DataFrame({
+        "person": frame["person"].astype(str).to_numpy(object),
+        "reference_s": frame["reference_s"].to_numpy(np.int64),
+        "asymptomatic": frame["asymptomatic"].fillna(False).to_numpy(bool),
+        "window_start_s": frame["window_start_s"].to_numpy(np.int64),
+        "window_end_s": frame["window_end_s"].to_numpy(np.int64),
+    })  # fmt: skip
+    return out.assign(window_start=from_epoch_s(out["window_start_s"], tz),
+                      window_end=from_epoch_s(out["window_end_s"], tz))  # fmt: skip
 
 
 def _epoch_s(values):

@@ -48,3 +48,45 @@ def test_neo4j_down_is_one_clear_line(tmp_path):
     assert res.exit_code == 1
     assert "bolt://127.0.0.1:7699" in res.output and "Traceback" not in res.output
     assert "password" not in res.output.lower() or "NEO4J_PASSWORD" in res.output
+
+
+def test_explain_and_report_on_a_neo4j_run_rebuild_its_evidence(tmp_path):
+    """A run traced on Neo4j keeps its contacts and case windows, not every
+    event: explain and report trace its cases again, and refuse once the
+    graph has changed under the run."""
+    neo = open_test_store()  # empties the database
+    runner = CliRunner()
+    store, uri = str(tmp_path / "t.duckdb"), neo4j_test_uri()
+    assert runner.invoke(cli.main, ["--store", store, "load", "presences", SMALL]).exit_code == 0
+    assert runner.invoke(cli.main, ["--store", store, "--neo4j-uri", uri, "push"]).exit_code == 0
+    trace_args = ["trace", "--case", CASE, "--onset", "2020-02-02", "--hops", "2"]
+    assert runner.invoke(cli.main, ["--store", store, *trace_args]).exit_code == 0
+    res = runner.invoke(cli.main, ["--neo4j-uri", uri, *trace_args])
+    assert res.exit_code == 0, res.output
+    run = neo.load_run()
+    assert len(run.events) == 0 and run.cases["person"].tolist() == [CASE]
+    with DuckStore(store) as st:
+        cases = st.load_run().cases
+    pd.testing.assert_frame_equal(run.cases, cases, check_dtype=False)
+
+    for contact in ("#1", "#2", "phone:+8613812345678"):
+        local = runner.invoke(cli.main, ["--store", store, "explain", CASE, contact, "--format", "csv"])
+        remote = runner.invoke(cli.main, ["--neo4j-uri", uri, "explain", CASE, contact, "--format", "csv"])
+        assert local.exit_code == 0 and remote.exit_code == 0, local.output + remote.output
+        assert len(pd.read_csv(pd.io.common.StringIO(remote.stdout))) >= 1
+        assert remote.stdout == local.stdout
+    report = tmp_path / "r.html"
+    res = runner.invoke(cli.main, ["--neo4j-uri", uri, "report", "-o", str(report)])
+    assert res.exit_code == 0, res.output
+    assert "(derived)" not in report.read_text(encoding="utf-8")  # the saved case list is used
+
+    # A new co-presence with the case reaches the graph: the saved run no longer reproduces.
+    extra = tmp_path / "extra.csv"
+    extra.write_text("person,place,kind,start,end\nphone:+8613000000001,venue:V001,venue,"
+                     "2020-02-01 09:00,2020-02-01 09:40\n", encoding="utf-8")  # fmt: skip
+    res = runner.invoke(cli.main, ["--neo4j-uri", uri, "load", "presences", str(extra)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli.main, ["--neo4j-uri", uri, "explain", CASE, "#1"])
+    assert res.exit_code == 1
+    assert "has changed since trace run" in res.output and "Traceback" not in res.output
+    neo.close()

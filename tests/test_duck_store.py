@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from kill_append import make_batch
 from tracer.duck import DuckStore, SavedRun
-from tracer.errors import StoreError, StoreLocked, UnknownPerson, ValidationError
+from tracer.errors import StoreError, StoreLocked, TracerError, UnknownPerson, ValidationError
 from tracer.presence import Batch, fingerprint
 from tracer.schema import PRESENCE_COLUMNS
 from tracer.store import Store
@@ -365,6 +365,50 @@ def test_run_round_trip(path):
     pd.testing.assert_frame_equal(saved.events, first.events)
     pd.testing.assert_frame_equal(latest.contacts, second.contacts)
     assert latest.events.empty
+
+
+def test_a_run_keeps_its_case_windows_and_older_stores_gain_the_table(path):
+    from tracer import trace
+
+    frame = pd.DataFrame({"person": ["a", "b"], "place": ["venue:1"] * 2, "kind": "venue",
+                          "start": ["2020-02-01 10:00", "2020-02-01 10:30"],
+                          "end": ["2020-02-01 11:00", "2020-02-01 12:00"]})  # fmt: skip
+    result = trace(frame, [{"person": "a", "onset": "2020-02-02", "isolated": "2020-02-04 12:00"}])
+    with DuckStore(path) as store:
+        store.save_run(Run(params={}))  # a run without cases
+        # A store written before run_cases existed: its runs have no case list.
+        store.con.execute("ALTER TABLE runs DROP COLUMN case_columns")
+        store.con.execute("DROP TABLE run_cases")
+        assert store.load_run().cases is None
+        run_id = store.save_run(result)
+    with DuckStore(path, read_only=True) as store:
+        saved = store.load_run(run_id)
+        assert [r.cases for r in map(store.load_run, store.runs()["id"]) if r.id != run_id] == [None]
+    pd.testing.assert_frame_equal(saved.cases, result.cases.reset_index(drop=True))
+    assert saved.cases["window_end_s"].tolist() == [int(pd.Timestamp("2020-02-04 12:00+08:00").timestamp())]
+
+
+def test_a_run_saved_without_events_is_traced_again_from_its_cases(path):
+    import dataclasses
+
+    from tracer import trace
+    from tracer.explain import with_evidence
+
+    with DuckStore(path) as store:
+        store.append(make_batch(4000, n_persons=300, n_places=30, source="city"))
+        cases = [{"person": "p00000", "onset": "1970-01-10"}, {"person": "p00001", "sampled": "1970-01-15"}]
+        result = trace(store, cases, hops=2)
+        saved = store.load_run(store.save_run(result))
+        bare = dataclasses.replace(saved, events=saved.events.iloc[:0])
+        again = with_evidence(store, bare)
+        pd.testing.assert_frame_equal(again.events.reset_index(drop=True), saved.events, check_dtype=False)
+        assert with_evidence(store, saved) is saved
+        with pytest.raises(TracerError, match="without its co-presence events or its case list"):
+            with_evidence(store, dataclasses.replace(bare, cases=None))
+        assert (saved.contacts["hop"] == 2).any() and len(saved.events) > len(saved.contacts)
+        tampered = bare.contacts.assign(risk=bare.contacts["risk"] * 0.5)
+        with pytest.raises(TracerError, match="has changed since"):
+            with_evidence(store, dataclasses.replace(bare, contacts=tampered))
 
 
 def test_run_with_reserved_column_is_refused(path):

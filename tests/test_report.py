@@ -140,8 +140,20 @@ def test_summary_counts_match_the_trace(traced):
         assert cells[row + 1 + rules.index(rule)] == str(n)
 
 
-def test_saved_run_derives_its_cases(traced):
+def test_saved_run_shows_its_saved_cases(traced):
     run = traced["run"]
+    assert run.cases is not None
+    page = build_report(run, graph_top=GRAPH_TOP)
+    assert not any("no case list" in n.text for n in parse_dom(page).find_all(data_testid="note"))
+    data = embedded_data(page)
+    want = traced["result"].cases["person"]
+    assert sorted(data["people"][i] for i in data["cases"]) == sorted(mask_key(want.astype(str)))
+
+
+def test_saved_run_without_cases_derives_them(traced):
+    import dataclasses
+
+    run = dataclasses.replace(traced["run"], cases=None)  # saved by a tracer before run_cases
     page = build_report(run, graph_top=GRAPH_TOP)
     dom = parse_dom(page)
     assert any("no case list" in n.text for n in dom.find_all(data_testid="note"))

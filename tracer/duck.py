@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS runs (id VARCHAR PRIMARY KEY, created TIMESTAMP, para
     contact_columns JSON, event_columns JSON);
 CREATE TABLE IF NOT EXISTS run_contacts (run VARCHAR NOT NULL, run_pos BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS run_events (run VARCHAR NOT NULL, run_pos BIGINT NOT NULL);
-"""
+{duck_runs.CASES_SCHEMA}"""
 
 _KEY_CACHE_MIN = 2_000  # above this many codes, read a whole dictionary once
 #: Dictionary frames: int32 codes, text as pandas ``str`` (missing = NaN).

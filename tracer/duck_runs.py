@@ -1,8 +1,8 @@
 """Trace runs in the embedded store: saving, listing and loading them.
 
 A run is one row of ``runs`` (id, creation time, params as JSON and the
-names and dtypes of its frames) plus its contacts and events in
-``run_contacts`` and ``run_events``, keyed by ``run`` and ordered by
+names and dtypes of its frames) plus its contacts, events and cases in
+``run_contacts``, ``run_events`` and ``run_cases``, keyed by ``run`` and ordered by
 ``run_pos``. Columns are added to those tables as runs bring them, so any
 frame round-trips with its names, order and dtypes. Use the
 :class:`tracer.duck.DuckStore` methods ``save_run``, ``runs`` and
@@ -37,6 +37,12 @@ __all__ = ["SavedRun", "save_run", "list_runs", "load_run"]
 #: Column names of the run tables that a run's frames may not use.
 RUN_RESERVED = ("run", "run_pos")
 
+#: The table of runs' case lists (added to older stores by their first save).
+CASES_SCHEMA = """
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS case_columns JSON;
+CREATE TABLE IF NOT EXISTS run_cases (run VARCHAR NOT NULL, run_pos BIGINT NOT NULL);
+"""
+
 
 @dataclass
 class SavedRun:
@@ -48,6 +54,10 @@ class SavedRun:
     created : pandas.Timestamp (UTC, naive).
     params : dict, the run parameters as saved (JSON round trip).
     contacts, events : DataFrame, with the columns and dtypes they were saved with.
+    cases : DataFrame of the run's A-class cases and their infectious windows
+        (``person, reference_s, asymptomatic, window_start_s, window_end_s``,
+        ``window_start``, ``window_end``), or None for a run saved without them
+        (by a tracer before 2026-12, or from a frame without a case list).
     """
 
     id: str
@@ -55,6 +65,7 @@ class SavedRun:
     params: dict
     contacts: pd.DataFrame
     events: pd.DataFrame
+    cases: pd.DataFrame = None
 
 
 def save_run(con, run):
@@ -62,17 +73,23 @@ def save_run(con, run):
     through the connection ``con`` in one transaction; return the new run id."""
     params = json.dumps(dict(getattr(run, "params", None) or {}), default=_params_default, sort_keys=True)
     frames = {"run_contacts": _run_frame(run, "contacts"), "run_events": _run_frame(run, "events")}
+    if getattr(run, "cases", None) is not None:
+        frames["run_cases"] = _run_frame(run, "cases")
     con.execute("BEGIN TRANSACTION")
     try:
+        con.execute(CASES_SCHEMA)  # stores made before run_cases existed gain it here
         run_id = _new_run_id(con)
         columns = {}
         for table, frame in frames.items():
             columns[table] = [[str(c), str(t)] for c, t in frame.dtypes.items()]
             _insert_run_frame(con, table, run_id, frame)
+        case_columns = json.dumps(columns["run_cases"]) if "run_cases" in columns else None
         con.execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
-            [run_id, utcnow(), params, json.dumps(columns["run_contacts"]), json.dumps(columns["run_events"])],
-        )
+            "INSERT INTO runs (id, created, params, contact_columns, event_columns, case_columns)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [run_id, utcnow(), params, json.dumps(columns["run_contacts"]), json.dumps(columns["run_events"]),
+             case_columns],
+        )  # fmt: skip
         con.execute("COMMIT")
     except BaseException:
         rollback(con)
@@ -109,7 +126,17 @@ def load_run(con, run_id=None, where="the store"):
         params=json.loads(params),
         contacts=_load_run_frame(con, "run_contacts", rid, json.loads(contact_cols)),
         events=_load_run_frame(con, "run_events", rid, json.loads(event_cols)),
+        cases=_load_cases(con, rid),
     )
+
+
+def _load_cases(con, run_id):
+    """The run's case list, or None (saved without one, or an older store)."""
+    sql = "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'runs' AND column_name = 'case_columns'"
+    if not fetch_one(con, sql)[0]:
+        return None
+    columns = fetch_one(con, "SELECT CAST(case_columns AS VARCHAR) FROM runs WHERE id = ?", [run_id])[0]
+    return _load_run_frame(con, "run_cases", run_id, json.loads(columns)) if columns else None
 
 
 # -- helpers ----------------------------------------------------------------

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .errors import TracerError, UnknownPerson
 
-__all__ = ["explain", "Explanation", "resolve_person"]
+__all__ = ["explain", "Explanation", "resolve_person", "with_evidence"]
 
 EVIDENCE_COLUMNS = [
     "link", "source", "contact", "place", "kind", "start", "end",
@@ -84,10 +84,10 @@ def explain(run, case, contact):
     >>> ex.chain, ex.evidence[["link", "place", "overlap_min"]].to_dict("records")
     (['a', 'b'], [{'link': 1, 'place': 'venue:1', 'overlap_min': 60.0}])
     """
-    if run.events is None or (len(run.events) == 0 and len(run.contacts)):
+    if _lacks_events(run):
         raise TracerError(
             "this trace run was saved without its co-presence events, so there is no evidence to show",
-            hint="trace on the embedded store (the default), or save Neo4j runs with their events",
+            hint="pass the run through with_evidence(store, run) first, which traces its cases again",
         )
     contacts = run.contacts.sort_values("rank")
     person = resolve_person(contact, contacts["person"], "contact")
@@ -110,6 +110,69 @@ def explain(run, case, contact):
         together_min=evidence.get("together_s", evidence["overlap_s"]) / 60.0,
     )
     return Explanation(contact=row, chain=chain, evidence=evidence[EVIDENCE_COLUMNS].reset_index(drop=True))
+
+
+def _lacks_events(run):
+    return run.events is None or (len(run.events) == 0 and len(run.contacts))
+
+
+def with_evidence(store, run):
+    """``run`` with its co-presence events, traced again if it was saved without them.
+
+    Trace runs saved in Neo4j keep their ranked contacts (``EXPOSED_TO``
+    edges) but not every event behind them. Such a run is traced again on
+    ``store`` from its saved case list (infectious windows) and parameters;
+    the result must reproduce the saved contacts (same persons, hops and
+    risks), else the store has changed since and the evidence cannot be
+    rebuilt honestly: :class:`~tracer.errors.TracerError`.
+    """
+    import dataclasses
+
+    from .config import ModelConfig
+    from .timeutil import from_epoch_s
+    from .tracing import trace
+
+    if not _lacks_events(run):
+        return run
+    cases = getattr(run, "cases", None)
+    params = dict(run.params or {})
+    if cases is None or not len(cases) or "model" not in params:
+        raise TracerError(
+            f"trace run {run.id} was saved without its co-presence events or its case list,"
+            " so there is no evidence to show",
+            hint="trace the cases again and explain the new run",
+        )
+    tz = params.get("tz") or "Asia/Shanghai"
+    ref = from_epoch_s(cases["reference_s"].to_numpy(np.int64), tz)
+    asym = cases["asymptomatic"].to_numpy(bool)
+    inputs = pd.DataFrame({
+        "person": cases["person"].astype(str).to_numpy(object),
+        "onset": pd.Series(ref).where(~asym),
+        "sampled": pd.Series(ref).where(asym),
+        "isolated": from_epoch_s(cases["window_end_s"].to_numpy(np.int64), tz),
+    })  # fmt: skip
+    again = trace(store, inputs, hops=int(params.get("hops", 1)), min_risk=float(params.get("min_risk", 0.0)),
+                  linger=bool(params.get("linger", True)), pre_onset_days=params.get("pre_onset_days"),
+                  config=ModelConfig.from_dict(params["model"]), tz=tz)  # fmt: skip
+    changed = _differences(run.contacts, again.contacts)
+    if changed:
+        raise TracerError(
+            f"the store has changed since trace run {run.id} was saved: tracing its cases again gives"
+            f" {changed} contact(s) that differ, so its evidence cannot be rebuilt",
+            hint="trace the cases again and explain the new run",
+        )
+    return dataclasses.replace(run, events=again.events)
+
+
+def _differences(saved, again):
+    """Contacts whose presence, hop or risk differ between two ranked lists."""
+    a = saved.set_index(saved["person"].astype(str))[["hop", "risk"]]
+    b = again.set_index(again["person"].astype(str))[["hop", "risk"]]
+    both = a.index.intersection(b.index)
+    hop_or_risk = (a.loc[both, "hop"].to_numpy() != b.loc[both, "hop"].to_numpy()) | ~np.isclose(
+        a.loc[both, "risk"].to_numpy(float), b.loc[both, "risk"].to_numpy(float), rtol=1e-9, atol=0.0
+    )
+    return int(len(a.index.symmetric_difference(b.index)) + hop_or_risk.sum())
 
 
 def _touches(events, case, person):
