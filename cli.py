@@ -6,6 +6,7 @@ messages and exit codes in one place: :class:`TracerGroup`.
 """
 
 import os
+import shlex
 import sys
 
 import click
@@ -381,17 +382,18 @@ def demo(settings, directory, people, days, seed, top):
         report_path = os.path.join(directory, "report.html")
         settings.say(f"4/4 Writing {report_path} ...")
         write_report(settings, run_id, report_path, store=store)
-    top_contact = "#1"
     first_case = result.contacts["source_case"].iat[0] if len(result.contacts) else "CASE"
     masked_case = mask_frame(settings, pd_frame({"k": [first_case]}), ("k",))["k"].iat[0]
+    # Quoted for the shell: '#1' would start a comment, a masked key holds '*'.
+    store_q, case_q, cases_q = (shlex.quote(str(v)) for v in (store_path, masked_case, gen.cases_path))
     settings.say(
         f"{len(result.contacts):,} contact(s) from {result.n_events:,} co-presence(s); run {run_id};"
         f" {time.perf_counter() - t0:.1f} s in all.\n"
         "Next:\n"
-        f"  tracer --store {store_path} explain {masked_case} {top_contact}     # the evidence behind the top contact\n"
-        f"  open {report_path}                                   # contact graph, timelines, ranked table\n"
-        f"  tracer --store {store_path} trace --cases {gen.cases_path} --hops 3 --format csv -o contacts.csv\n"
-        f"  bash scripts/neo4j start && tracer --store {store_path} --neo4j-uri bolt://127.0.0.1:7687 push\n"
+        f"  tracer --store {store_q} explain {case_q} '#1'     # the evidence behind the top contact\n"
+        f"  {report_path} in a web browser: contact graph, timelines, ranked table\n"
+        f"  tracer --store {store_q} trace --cases {cases_q} --hops 3 --format csv -o contacts.csv\n"
+        f"  bash scripts/neo4j start && tracer --store {store_q} --neo4j-uri bolt://127.0.0.1:7687 push\n"
         "  then open http://127.0.0.1:7474/browser/ (queries/browser/GUIDE.md walks through a run)"
     )
 

@@ -207,6 +207,13 @@ def test_demo_generates_loads_traces_and_reports(runner, tmp_path):
     for key in mask_key(top):
         assert key in res.stdout
     assert not any(k in res.stdout for k in top)
+    # The suggested explain command works as printed, pasted into a shell.
+    line = next(x for x in res.stderr.splitlines() if " explain " in x)
+    suggested = line.split("     # ")[0].strip()
+    shown = subprocess.run(["bash", "-c", suggested + " --format csv"], capture_output=True, text=True, cwd=tmp_path)
+    assert shown.returncode == 0, suggested + "\n" + shown.stderr
+    evidence = pd.read_csv(io.StringIO(shown.stdout))
+    assert len(evidence) >= 1 and evidence["contact"].iat[-1] == mask_key(top).iat[0]
 
 
 def test_report_command_writes_a_self_contained_page(runner, store, tmp_path):
