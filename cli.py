@@ -246,6 +246,35 @@ def generate(settings, directory, people, days, seed, mess):
 
 
 @main.command()
+@output_options
+@click.pass_obj
+def runs(settings, fmt, output):
+    """List the saved trace runs, oldest first (ids for --run).
+
+    Shows each run's id, when it was saved (local time, --tz) and its main
+    parameters: hops, min_risk, linger, pre_onset_days.
+    """
+    with settings.open_store(read_only=True) as store:
+        frame = store.runs()
+    emit(settings, runs_table(frame, settings.tz), fmt, output)
+    settings.say(f"{len(frame):,} saved run(s)" + ("; the latest is used when --run is not given" if len(frame) else ""))
+
+
+def runs_table(frame, tz):
+    """``id, created, hops, min_risk, linger, pre_onset_days`` of saved runs."""
+    import json
+
+    import pandas as pd
+
+    params = [json.loads(p or "{}") for p in frame["params"]]
+    created = pd.to_datetime(frame["created"]).dt.tz_localize("UTC").dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M:%S")
+    table = pd.DataFrame({"id": frame["id"].astype(str).to_numpy(object), "created": created.to_numpy(object)})
+    for name in ("hops", "min_risk", "linger", "pre_onset_days"):
+        table[name] = [p.get(name) for p in params]
+    return table
+
+
+@main.command()
 @click.option("--run", "run_id", help="A saved trace run id [the latest].")
 @click.option("-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False))
 @click.option("--top", type=click.IntRange(1), default=200, show_default=True, help="Contacts in the table.")

@@ -155,6 +155,21 @@ def test_explain_shows_the_evidence_of_a_saved_run(runner, store):
     assert by_rank.stdout == res.stdout
 
 
+def test_runs_lists_the_saved_runs_oldest_first(runner, store):
+    invoke(runner, store, "load", "presences", SMALL)
+    empty = invoke(runner, store, "runs", "--format", "json")
+    assert json.loads(empty.stdout) == [] and "0 saved run(s)" in empty.stderr
+    invoke(runner, store, "trace", "--case", CASE, "--onset", "2020-02-02")
+    invoke(runner, store, "trace", "--case", CASE, "--onset", "2020-02-02", "--hops", "2", "--min-risk", "0.001")
+    res = invoke(runner, store, "runs", "--format", "json")
+    rows = json.loads(res.stdout)
+    with DuckStore(store) as st:
+        assert [r["id"] for r in rows] == st.runs()["id"].tolist()
+        assert rows[-1]["id"] == st.load_run().id
+    assert [(r["hops"], r["min_risk"]) for r in rows] == [(1, 0.0), (2, 0.001)]
+    assert all(r["created"].startswith("20") for r in rows)
+
+
 def test_plates_and_home_addresses_are_masked_unless_asked(runner, store, tmp_path):
     rows = tmp_path / "car_home.csv"
     rows.write_text(

@@ -65,6 +65,8 @@ def test_explain_and_report_on_a_neo4j_run_rebuild_its_evidence(tmp_path):
     assert res.exit_code == 0, res.output
     run = neo.load_run()
     assert len(run.events) == 0 and run.cases["person"].tolist() == [CASE]
+    listed = runner.invoke(cli.main, ["--neo4j-uri", uri, "runs", "--format", "json"])
+    assert [(r["id"], r["hops"]) for r in json.loads(listed.stdout)] == [(run.id, 2)]
     with DuckStore(store) as st:
         cases = st.load_run().cases
     pd.testing.assert_frame_equal(run.cases, cases, check_dtype=False)
