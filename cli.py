@@ -275,7 +275,7 @@ def runs_table(frame, tz):
 
 
 @main.command()
-@click.option("--run", "run_id", help="A saved trace run id [the latest].")
+@click.option("--run", "run_id", help="A saved trace run id (`tracer runs` lists them) [the latest].")
 @click.option("-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False))
 @click.option("--top", type=click.IntRange(1), default=200, show_default=True, help="Contacts in the table.")
 @click.pass_obj
@@ -453,7 +453,7 @@ def read_table_frame(path):
 @main.command()
 @click.argument("case")
 @click.argument("contact")
-@click.option("--run", "run_id", help="A saved trace run id [the latest].")
+@click.option("--run", "run_id", help="A saved trace run id (`tracer runs` lists them) [the latest].")
 @output_options
 @click.pass_obj
 def explain(settings, case, contact, run_id, fmt, output):
