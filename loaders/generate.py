@@ -27,13 +27,18 @@ isolated``, persons keyed by ID number as the loaders key them),
 rejected, by_code``) and ``truth/``: ``infections.csv`` (who infected whom,
 where, when; epoch seconds), ``presences.parquet`` (the city's canonical
 presences), ``expected_presences.parquet`` (what loading the files must
-give) and ``mess.csv`` (every injected change: file, line, field, change,
-outcome, code).
+give), ``mess.csv`` (every injected change: file, line, field, change,
+outcome, code) and ``shared_phones.csv`` (the households where one member
+gives another's phone: ``home, holder, member, phone``; see
+:func:`loaders.generate_mess.family_phones`).
 
 What loading gives back, compared with the city (``expected_presences``):
 
 * flights and buses: the loaders keep the cabin/section unknown (-1) where
-  the city has 0; trains, grid and residence are exact;
+  the city has 0; trains and residence are exact;
+* grid: exact, except for a shared family phone: the member without a
+  phone is in no grid row, and the holder's grid rows are keyed
+  ``phone:+86<number>`` (the phone has two ID holders);
 * venues: exact, except that a visit without exit scan has an estimated end
   (``end`` -1 in ``expected_presences``);
 * checkpoints: a pass at ``t`` is the checkpoint ``[t - 2 min, t + 2 min]``
@@ -42,8 +47,9 @@ What loading gives back, compared with the city (``expected_presences``):
   that pass no checkpoint are in no source at all.
 
 Load the kinds in :data:`LOAD_ORDER`: residence first gives every phone its
-ID holder, so rows keyed by a phone (a wrong check digit next to a valid
-phone; all of ``grid``) resolve to the same person as the truth.
+ID holders, so rows keyed by a phone (a wrong check digit next to a valid
+phone; all of ``grid``) resolve to the same person as the truth, or to
+``phone:+86<number>`` for a phone two family members give.
 
 Examples
 --------
@@ -62,7 +68,7 @@ import pandas as pd
 
 from tracer.schema import FLAG_END_ESTIMATED, KIND_CODES
 
-from .generate_mess import account, damage, local_seconds
+from .generate_mess import account, damage, family_log, family_phones, grid_key, local_seconds
 from .sources import CHECKPOINT_HALF_S, VEHICLE_HALF_S
 from .templates import template
 
@@ -108,6 +114,8 @@ class GeneratedFiles:
         outcome`` (loaded, duplicate, rejected) ``, code`` (the warning or
         reject code the loaders must record there, or None).
     n_presences : presences of the city.
+    shared_phones : ``home, holder, member, phone``: the member gives the
+        holder's phone (``truth/shared_phones.csv``).
     """
 
     directory: str
@@ -117,12 +125,14 @@ class GeneratedFiles:
     expected: dict
     mess: pd.DataFrame = field(repr=False)
     n_presences: int = 0
+    shared_phones: pd.DataFrame = field(default=None, repr=False)
 
 
 @dataclass
 class _Rows:
     """Rows of one kind: raw cells by template column, their expected
-    canonical presence, and the times behind each time column."""
+    canonical presence, the times behind each time column, and which rows
+    give a shared family phone."""
 
     kind: str
     cells: pd.DataFrame
@@ -132,12 +142,15 @@ class _Rows:
     time_column: str
     interval: tuple = None
     xlsx: bool = False
+    shared: np.ndarray = None  # bool per row; None: none
 
     def take(self, idx):
         """The rows at positions ``idx`` (copies)."""
         times = {c: (st, loc[idx], utc[idx]) for c, (st, loc, utc) in self.times.items()}
         cells, expect = self.cells.iloc[idx].reset_index(drop=True), self.expect.iloc[idx].reset_index(drop=True)
-        return _Rows(self.kind, cells, expect, times, self.place_column, self.time_column, self.interval, self.xlsx)
+        shared = None if self.shared is None else self.shared[idx]
+        return _Rows(self.kind, cells, expect, times, self.place_column, self.time_column, self.interval, self.xlsx,
+                     shared)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- cells
@@ -321,11 +334,17 @@ def _plates_at(p, taxis):
 
 
 def _grid(ctx, p):
+    """Grid rows carry only the phone: a holder's shared family phone loads
+    under the key the loaders resolve it to (:func:`grid_key`)."""
     keys = p["place_key"].to_numpy(object)
     cells, times = _times(ctx["tz"], start_time=("datetime", p["start"]), end_time=("datetime", p["end"]))
     phone = _person_cells(ctx, p)["phone"]
     cells = dict(phone=phone, grid_id=_key_parts(keys, 2)[1], **cells)
-    return _Rows("grid", _frame(cells), _expect(p, "grid"), times, "grid_id", "start_time",
+    expect = _expect(p, "grid")
+    family = ctx["family"]
+    for holder, number in zip(family["holder"], family["phone"]):
+        expect.loc[expect["person_key"] == holder, "person_key"] = grid_key(ctx["known_phones"], number)
+    return _Rows("grid", _frame(cells), expect, times, "grid_id", "start_time",
                  interval=("start_time", "end_time"))  # fmt: skip
 
 
@@ -352,10 +371,16 @@ def _build(kind, ctx, presences):
 
     if kind == "checkpoints":
         passes = of("checkpoint")
-        return _checkpoints(ctx, passes, of("vehicle")) if len(passes) else None
-    builder, name = _BUILDERS[kind]
-    p = of(name)
-    return builder(ctx, p) if len(p) else None
+        rows = _checkpoints(ctx, passes, of("vehicle")) if len(passes) else None
+    else:
+        builder, name = _BUILDERS[kind]
+        p = of(name)
+        if kind == "grid":  # a member who gives another's phone has no SIM of their own
+            p = p[~p["person_key"].isin(ctx["family"]["member"])].reset_index(drop=True)
+        rows = builder(ctx, p) if len(p) else None
+    if rows is not None and "phone" in rows.cells.columns:
+        rows.shared = rows.cells["phone"].isin(ctx["family"]["phone"]).to_numpy()
+    return rows
 
 
 # --------------------------------------------------------------------------- files and truth
@@ -417,8 +442,11 @@ def _write(frame, path, encoding, language, kind):
         fh.write(data)
 
 
-def _render_kind(rs, directory, rng, mess):
-    """Damage and write one kind; returns (paths, expected, log, loaded keys)."""
+def _render_kind(rs, directory, rng, mess, family, known_phones):
+    """Damage and write one kind; returns (paths, expected, log, loaded keys).
+
+    ``known_phones``: (phone, ID) pairs of the shared family phones loaded
+    before this kind (updated)."""
     kind = rs.kind
     cells, expect, code, log = damage(rs, rng, mess)
     file_rows = _file_rows(kind, len(cells), mess)
@@ -434,26 +462,44 @@ def _render_kind(rs, directory, rng, mess):
         here["outcome"] = status[start + here["line"].to_numpy() - 2]
         logs.append(here)
         start += len(rows)
+    logs.append(_family_log(kind, paths, file_rows, cells, expect, code, status, family, known_phones))
     log = pd.concat(logs, ignore_index=True).assign(kind=kind)
+    order = np.lexsort((log["line"].to_numpy(np.int64), pd.Index(paths).get_indexer(log["file"])))
+    log = log.iloc[order].reset_index(drop=True)
     return paths, expected, log[["kind", "file", "line", "field", "mess", "outcome", "code"]], loaded
+
+
+def _family_log(kind, paths, file_rows, cells, expect, code, status, family, known_phones):
+    """The log rows of the shared family phones, at their file and line."""
+    got = family_log(kind, cells, expect, code, np.concatenate(file_rows), family, known_phones)
+    at = got["at"].to_numpy(np.int64)
+    file_of = np.repeat(np.arange(len(file_rows)), [len(r) for r in file_rows])
+    line = np.concatenate([np.arange(len(r), dtype=np.int64) + 2 for r in file_rows])
+    return pd.DataFrame({"file": np.array(paths, dtype=object)[file_of[at]], "line": line[at], "field": "phone",
+                         "mess": got["mess"].to_numpy(object), "outcome": status[at],
+                         "code": got["code"].to_numpy(object)})  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the entry point
 
 
-def _context(city, tz, rng):
+def _context(city, tz, rng, family):
     persons, places = city.persons, city.batch.places
-    return {"tz": tz, "rng": rng, "person_pos": pd.Index(persons["key"].to_numpy(object)),
-            "names": persons["name"].to_numpy(object), "phones": persons["phone"].to_numpy(object),
-            "places": places, "place_pos": pd.Index(places["key"].to_numpy(object))}  # fmt: skip
+    person_pos = pd.Index(persons["key"].to_numpy(object))
+    phones = persons["phone"].to_numpy(object).copy()
+    phones[person_pos.get_indexer(family["member"].to_numpy(object))] = family["phone"].to_numpy(object)
+    return {"tz": tz, "rng": rng, "person_pos": person_pos, "names": persons["name"].to_numpy(object),
+            "phones": phones, "places": places, "place_pos": pd.Index(places["key"].to_numpy(object)),
+            "family": family, "known_phones": set()}  # fmt: skip
 
 
-def _write_truth(city, truth_dir, expected_presences, mess_log):
+def _write_truth(city, truth_dir, expected_presences, mess_log, family):
     os.makedirs(truth_dir, exist_ok=True)
     city.batch.presences.to_parquet(os.path.join(truth_dir, "presences.parquet"), index=False)
     expected_presences.to_parquet(os.path.join(truth_dir, "expected_presences.parquet"), index=False)
     city.infections.to_csv(os.path.join(truth_dir, "infections.csv"), index=False)
     mess_log.to_csv(os.path.join(truth_dir, "mess.csv"), index=False)
+    family.to_csv(os.path.join(truth_dir, "shared_phones.csv"), index=False)
 
 
 def write_raw_sources(directory, n_people=5000, days=14, seed=7, tz="Asia/Shanghai", mess=0.03, progress=None,
@@ -466,7 +512,9 @@ def write_raw_sources(directory, n_people=5000, days=14, seed=7, tz="Asia/Shangh
     n_people, days, seed, tz : passed to :func:`tracer.synth.generate_city`.
     mess : share of rows with a repairable change; duplicates are
         ``mess / 2`` of the rows and invalid rows ``mess / 10`` (at least one
-        of each kind of damage per source). 0 writes clean files.
+        of each kind of damage per source); when above 0, a shared family
+        phone in :data:`loaders.generate_mess.FAMILY_PHONE_SHARE` (2%) of
+        the households of two or more (at least one). 0 writes clean files.
     progress : callable ``(stage, done, total)``, optional; stages
         ``"generate"`` and ``"write"`` (source kinds).
     **city_options : more :func:`tracer.synth.generate_city` arguments
@@ -493,7 +541,9 @@ def write_raw_sources(directory, n_people=5000, days=14, seed=7, tz="Asia/Shangh
         progress("generate", 1, 1)
     directory = os.fspath(directory)
     os.makedirs(directory, exist_ok=True)
-    ctx = _context(city, tz, np.random.Generator(np.random.PCG64([seed, 1])))
+    # the families draw from their own stream: the other damage stays as it was without them
+    family = family_phones(city.persons, np.random.Generator(np.random.PCG64([seed, 2])), mess)
+    ctx = _context(city, tz, np.random.Generator(np.random.PCG64([seed, 1])), family)
     files, expected, logs, loaded = {}, {}, [], []
     for i, kind in enumerate(LOAD_ORDER):
         for name, _, _ in FILES[kind]:  # no stale file of an earlier run
@@ -501,7 +551,8 @@ def write_raw_sources(directory, n_people=5000, days=14, seed=7, tz="Asia/Shangh
                 os.remove(os.path.join(directory, name))
         rows = _build(kind, ctx, city.batch.presences)
         if rows is not None:  # the loaders refuse empty files: a kind without rows gets none
-            files[kind], expected[kind], log, keys = _render_kind(rows, directory, ctx["rng"], mess)
+            files[kind], expected[kind], log, keys = _render_kind(rows, directory, ctx["rng"], mess, family,
+                                                                  ctx["known_phones"])  # fmt: skip
             logs.append(log)
             loaded.append(keys)
         if progress:
@@ -510,7 +561,7 @@ def write_raw_sources(directory, n_people=5000, days=14, seed=7, tz="Asia/Shangh
     city.cases.to_csv(cases_path, index=False)
     truth_dir = os.path.join(directory, "truth")
     mess_log = pd.concat(logs, ignore_index=True)
-    _write_truth(city, truth_dir, _expected_presences(pd.concat(loaded, ignore_index=True)), mess_log)
+    _write_truth(city, truth_dir, _expected_presences(pd.concat(loaded, ignore_index=True)), mess_log, family)
     with open(os.path.join(directory, "expected_load.json"), "w", encoding="utf-8") as fh:
         json.dump(expected, fh, ensure_ascii=False, indent=1)
-    return GeneratedFiles(directory, files, cases_path, truth_dir, expected, mess_log, len(city.batch))
+    return GeneratedFiles(directory, files, cases_path, truth_dir, expected, mess_log, len(city.batch), family)

@@ -7,7 +7,8 @@ row for every change with the outcome the loaders must reach:
 * **repairable mess** (the row still loads, as the same presence): ID
   numbers with a lower-case ``x``, 15-digit old numbers, inner spaces,
   full-width digits, a spreadsheet apostrophe, a wrong check digit next to
-  a valid phone (keyed by the phone, which resolves to its holder); phones
+  a valid phone (keyed by the phone, which resolves to its holder; never
+  next to a shared family phone, which has two holders); phones
   with ``+86``/``0086``, dashes or spaces, or missing next to a valid ID;
   flight numbers ``CA 1234``, ``ca1234``, ``CA01234`` and ICAO ``CCA1234``;
   train numbers ``g1234``, ``G1234次``; codes in lower case with spaces;
@@ -20,7 +21,16 @@ row for every change with the outcome the loaders must reach:
   a wrong check digit and no phone (``no-identity``), no place
   (``unknown-place``; ``missing-value`` for flight and train numbers), an
   unreadable time (``bad-timestamp``), or an end before the start
-  (``end-before-start``).
+  (``end-before-start``);
+* **a shared family phone** (:func:`family_phones`): in
+  :data:`FAMILY_PHONE_SHARE` of the households of two or more (at least
+  one), the youngest member has no phone and every row with their ID gives
+  the oldest member's. The ID stays valid, so their rows load as before
+  and the two IDs are never merged; the loaders warn ``shared-phone`` at
+  the first row of each (phone, ID) pair of a load (:func:`family_log`).
+  The member, having no SIM, is in no ``grid`` row; the holder's grid rows
+  carry a phone of two ID holders and load under ``phone:+86…``, each with
+  a ``shared-phone`` warning.
 
 Invalid rows are *extra* copies, so every real presence still arrives and
 the loaded store can be compared with the truth as a whole. Every change
@@ -38,12 +48,16 @@ import os
 import numpy as np
 import pandas as pd
 
-__all__ = ["MESS", "INVALID", "format_local", "inject", "invalid_copies", "damage", "account", "local_seconds"]
+__all__ = ["MESS", "INVALID", "FAMILY_PHONE_SHARE", "format_local", "inject", "invalid_copies", "damage", "account",
+           "local_seconds", "family_phones", "family_log", "grid_key"]
 
 _EPOCH = datetime.datetime(1970, 1, 1)
 _EXCEL_EPOCH_DAYS = 25569  # 1899-12-30 → 1970-01-01
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _CHECK = "10X98765432"
+#: Share of the households of two or more whose youngest member gives the
+#: oldest member's phone (at least one such household when ``mess`` > 0).
+FAMILY_PHONE_SHARE = 0.02
 _ICAO = {"CA": "CCA", "MU": "CES", "CZ": "CSN", "HU": "CHH", "ZH": "CSZ", "MF": "CXA", "3U": "CSC", "KY": "KNA"}
 
 
@@ -134,6 +148,13 @@ def _id_and_phone(rs, col, idx):
     return both & (rs.kind not in ("residence", "grid"))
 
 
+def _id_and_own_phone(rs, col, idx):
+    """:func:`_id_and_phone`, but not a shared family phone: a row keyed by
+    such a phone stays under ``phone:+86…`` (two holders), not its own ID."""
+    shared = np.zeros(len(idx), bool) if rs.shared is None else rs.shared[idx]
+    return _id_and_phone(rs, col, idx) & ~shared
+
+
 def _time_mess(variant):
     def make(rs, col, idx):
         style, local_s, utc_s = rs.times[col]
@@ -178,7 +199,7 @@ MESS = {
     "id-spaces": (_ID, None, *_cell(_always, lambda k: f"{k[:6]} {k[6:14]} {k[14:]}")),
     "id-fullwidth": (_ID, "fullwidth-normalised", *_cell(_always, lambda k: k.translate(_FULLWIDTH))),
     "id-apostrophe": (_ID, None, *_cell(_always, lambda k: "'" + k)),
-    "id-bad-check-phone": (_ID, "bad-id-checksum", _id_and_phone, _cell(_always, _wrong_check)[1]),
+    "id-bad-check-phone": (_ID, "bad-id-checksum", _id_and_own_phone, _cell(_always, _wrong_check)[1]),
     "phone-country-code": ("phone", "phone-country-code-stripped",
                            *_cell(_always, lambda p: ("+86 " if len(p) % 2 else "0086-") + p)),
     "phone-dashes": ("phone", None, *_cell(_always, lambda p: f"{p[:3]}-{p[3:7]}-{p[7:]}")),
@@ -406,3 +427,102 @@ def account(paths, file_rows, expect, code, key_columns):
     total.update(by_code=dict(sorted(by_code.items())), per_file=per_file)
     loaded = keys[status == "loaded"]
     return status, total, loaded
+
+
+# ------------------------------------------------------------------ a shared family phone
+
+_FAMILY_COLUMNS = ["home", "holder", "member", "phone"]
+_PHONE_KEY = "phone:+86"  # loaders.identity.PHONE_PREFIX
+
+
+def family_phones(persons, rng, mess):
+    """The households where one member gives another's phone.
+
+    Among the households (``home``) of two or more ``persons`` (``key``: a
+    valid ID, birth date in characters 7-14; ``phone``; ``home``), a share
+    :data:`FAMILY_PHONE_SHARE` is drawn (at least one; none when ``mess``
+    is 0); in each, the youngest member has no phone of their own and gives
+    the oldest member's. Returns ``home, holder, member, phone`` (the
+    holder's phone), one row per household, in ``home`` order.
+
+    >>> people = pd.DataFrame({"key": ["110101195001010011", "110101201001010012", "110101198001010013"],
+    ...                        "phone": ["13800000001", "13800000002", "13800000003"], "home": ["h1", "h1", "h2"]})
+    >>> family_phones(people, np.random.default_rng(0), 0.03).values.tolist()
+    [['h1', '110101195001010011', '110101201001010012', '13800000001']]
+    """
+    if mess <= 0 or not len(persons):
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in _FAMILY_COLUMNS})
+    frame = pd.DataFrame({"home": persons["home"].to_numpy(object), "key": persons["key"].to_numpy(object),
+                          "birth": persons["key"].astype(str).str.slice(6, 14).to_numpy(object),
+                          "phone": persons["phone"].to_numpy(object)})  # fmt: skip
+    frame = frame.sort_values(["home", "birth"], kind="mergesort")  # oldest first; ties in person order
+    homes = frame.groupby("home", sort=True).agg(holder=("key", "first"), member=("key", "last"),
+                                                 phone=("phone", "first"), size=("key", "size"))  # fmt: skip
+    homes = homes[homes["size"] >= 2].reset_index()
+    count = max(1, int(round(FAMILY_PHONE_SHARE * len(homes)))) if len(homes) else 0
+    pick = np.sort(rng.choice(len(homes), size=count, replace=False))
+    return homes.iloc[pick][_FAMILY_COLUMNS].astype(object).reset_index(drop=True)
+
+
+def _phone_holders(known, phone):
+    """IDs known to hold ``phone`` among ``(phone, ID)`` pairs."""
+    return {doc for p, doc in known if p == phone}
+
+
+def grid_key(known, phone):
+    """The person key of a grid row (phone only) as the loaders resolve it:
+    the phone's one known holder, else ``phone:+86…`` (reported, not guessed)."""
+    holders = _phone_holders(known, phone)
+    return next(iter(holders)) if len(holders) == 1 else _PHONE_KEY + phone
+
+
+def family_log(kind, cells, expect, code, rows, family, known):
+    """Where loading ``rows`` must warn ``shared-phone`` about family phones.
+
+    Mirrors :func:`loaders.identity.resolve` for the phones of ``family``
+    (:func:`family_phones`): the first row of each (phone, ID) pair of a
+    load is warned when the phone has two or more holders in the load or
+    among ``known``, the ``(phone, ID)`` pairs of earlier loads (updated
+    here); a grid row of such a phone (no ID) is warned whenever it is.
+
+    Parameters
+    ----------
+    kind : source kind.
+    cells, expect, code : the damaged rows, their expected presences and
+        reject codes (:func:`damage`).
+    rows : positions of the rows in load order (files concatenated; a
+        re-delivered row appears twice).
+    family : ``home, holder, member, phone``.
+    known : set of ``(phone, ID)`` pairs.
+
+    Returns
+    -------
+    DataFrame ``at`` (index into ``rows``), ``mess`` (``family-phone``:
+    the member's rows with the phone; ``family-phone-holder``: the holder's
+    warned row; ``family-phone-only``: a grid row of the phone), ``code``
+    (``shared-phone``, or None where no warning is due).
+    """
+    log = pd.DataFrame({"at": pd.Series([], dtype=np.int64), "mess": pd.Series([], dtype=object),
+                        "code": pd.Series([], dtype=object)})  # fmt: skip
+    if not len(family) or not len(rows):
+        return log
+    person = expect["person_key"].to_numpy(object)[rows]
+    alive = pd.isna(code[rows])
+    phone_of = dict(zip(family["holder"], family["phone"]))
+    if kind == "grid":  # keyed by grid_key: the holder or the phone
+        phone_of.update({_PHONE_KEY + p: p for p in family["phone"]})
+        at = np.flatnonzero(alive & pd.Series(person).isin(list(phone_of)).to_numpy())
+        warn = [len(_phone_holders(known, phone_of[k])) > 1 for k in person[at]]
+        return pd.DataFrame({"at": at[warn], "mess": "family-phone-only", "code": "shared-phone"})
+    is_member = pd.Series(person).isin(family["member"]).to_numpy()
+    phone_of.update(zip(family["member"], family["phone"]))
+    given = ~pd.isna(cells["phone"].to_numpy(object)[rows]) if "phone" in cells.columns else np.zeros(len(rows), bool)
+    at = np.flatnonzero(alive & given & pd.Series(person).isin(list(phone_of)).to_numpy())
+    pairs = {(phone_of[k], k) for k in person[at]}
+    holders = pairs | known
+    first = ~pd.Series(person[at]).duplicated().to_numpy()  # each person gives one phone
+    warn = first & np.array([len(_phone_holders(holders, phone_of[k])) > 1 for k in person[at]], bool)
+    known |= pairs
+    keep = is_member[at] | warn  # every member row is a change; a holder row only where warned
+    return pd.DataFrame({"at": at[keep], "mess": np.where(is_member[at], "family-phone", "family-phone-holder")[keep],
+                         "code": np.where(warn, "shared-phone", None)[keep]})  # fmt: skip

@@ -5,7 +5,8 @@ own record: the accounting each load must report (``expected_load.json``),
 every injected change (``truth/mess.csv``: the reject or warning it must
 cause at its file and line), the presences loading must give
 (``truth/expected_presences.parquet``, itself checked against the city's
-presences), and the infections a trace of the A-class cases must find.
+presences), the shared family phones (``truth/shared_phones.csv``: warned,
+never merged), and the infections a trace of the A-class cases must find.
 """
 
 import json
@@ -54,7 +55,8 @@ def loaded(tmp_path_factory):
         })  # fmt: skip
         cases = pd.read_csv(out.cases_path, dtype=str, keep_default_na=False)
         result = trace(store, cases, hops=1)
-    return out, reports, frame, cases, result
+        aliases = store.aliases()
+    return out, reports, frame, cases, result, aliases
 
 
 def as_set(frame):
@@ -66,7 +68,7 @@ def test_files_and_truth_written(loaded):
     assert list(out.files) == [k for k in LOAD_ORDER if k in out.files] and "venues" in out.files
     for paths in out.files.values():
         assert all(os.path.getsize(p) > 0 for p in paths)
-    for name in ("infections.csv", "presences.parquet", "expected_presences.parquet", "mess.csv"):
+    for name in ("infections.csv", "presences.parquet", "expected_presences.parquet", "mess.csv", "shared_phones.csv"):
         assert os.path.exists(os.path.join(out.truth_dir, name))
     with open(os.path.join(out.directory, "expected_load.json"), encoding="utf-8") as fh:
         assert json.load(fh) == out.expected
@@ -94,6 +96,7 @@ def test_every_damage_kind_was_exercised(loaded):
     seen = set(out.mess["mess"])
     assert {"no-identity", "no-place", "bad-timestamp", "end-before-start"} <= seen
     assert {"id-15-digit", "id-fullwidth", "id-bad-check-phone", "phone-country-code", "time-chinese"} <= seen
+    assert {"family-phone", "family-phone-holder"} <= seen
     assert (out.mess["outcome"] == "duplicate").any()
     venues = out.expected["venues"]["per_file"]
     assert venues[1]["duplicates"] > 0  # part 2 repeats the tail of part 1
@@ -126,10 +129,23 @@ def test_loaded_presences_equal_expected(loaded):
     assert as_set(frame) == as_set(expected)
 
 
+def _truth_with_family_phones(out, truth):
+    """The city's presences as the sources carry them: a member who gives
+    another's phone has no grid rows; the holder's grid rows are keyed by
+    the phone (two ID holders)."""
+    family = out.shared_phones
+    grid = truth["kind"].to_numpy() == KIND_CODES["grid"]
+    truth = truth[~(grid & truth["person_key"].isin(family["member"]).to_numpy())].reset_index(drop=True)
+    grid = truth["kind"].to_numpy() == KIND_CODES["grid"]
+    phone_key = dict(zip(family["holder"], "phone:+86" + family["phone"]))
+    holder = grid & truth["person_key"].isin(list(phone_key)).to_numpy()
+    return truth.assign(person_key=np.where(holder, truth["person_key"].map(phone_key), truth["person_key"]))
+
+
 def test_expected_presences_follow_the_city(loaded):
     """expected_presences is the city's truth up to the documented rules."""
     out = loaded[0]
-    truth = pd.read_parquet(os.path.join(out.truth_dir, "presences.parquet"))
+    truth = _truth_with_family_phones(out, pd.read_parquet(os.path.join(out.truth_dir, "presences.parquet")))
     expected = pd.read_parquet(os.path.join(out.truth_dir, "expected_presences.parquet"))
     kind = truth["kind"].to_numpy()
     k = KIND_CODES
@@ -167,7 +183,7 @@ def test_trace_recovers_the_true_infections(loaded):
     checkpoint) and venue visits whose end was estimated (no exit scan:
     the estimate may end before the true visit did).
     """
-    out, _, _, cases, result = loaded
+    out, _, _, cases, result, _ = loaded
     cfg = ModelConfig()
     truth = pd.read_parquet(os.path.join(out.truth_dir, "presences.parquet"))
     infections = pd.read_csv(os.path.join(out.truth_dir, "infections.csv"), dtype={"person": str, "infected_by": str})
@@ -189,9 +205,54 @@ def test_trace_recovers_the_true_infections(loaded):
     assert checked > 0
 
 
+def test_shared_family_phone_is_warned_not_merged(loaded):
+    """A member without a phone gives the holder's in every row with their
+    ID: both IDs load as two persons, the loaders warn ``shared-phone``
+    exactly where mess.csv says, and the phone alone (grid) is not guessed."""
+    out, reports, frame, _, _, aliases = loaded
+    family = out.shared_phones
+    assert len(family) >= 1 and family.columns.tolist() == ["home", "holder", "member", "phone"]
+    written = pd.read_csv(os.path.join(out.truth_dir, "shared_phones.csv"), dtype=str)
+    assert written.values.tolist() == family.values.tolist()
+    log = out.mess[out.mess["code"] == "shared-phone"]
+    assert {"residence", "grid"} <= set(log["kind"])  # both IDs at home; the holder's phone alone
+    for kind, report in reports.items():
+        rows = report.warning_rows
+        warned = {(f, int(line)) for f, line, c in zip(rows["file"], rows["line"], rows["code"]) if c == "shared-phone"}
+        here = log[log["kind"] == kind]
+        assert warned == set(zip(here["file"], here["line"].astype(int))), kind
+    truth = pd.read_parquet(os.path.join(out.truth_dir, "presences.parquet"))
+    alias_pairs = set(zip(aliases["key"], aliases["alias"]))
+    by_phone = [KIND_CODES["grid"], KIND_CODES["vehicle"]]  # the phone alone; taxis seen only at checkpoints
+    for home, holder, member, phone in family.itertuples(index=False):
+        assert holder != member and home.startswith("home:")
+        assert {(holder, "phone:+86" + phone), (member, "phone:+86" + phone)} <= alias_pairs
+        for person in (holder, member):  # each ID keeps its own presences (never merged)
+            got = frame[(frame["person_key"] == person) & ~frame["kind"].isin(by_phone)]
+            want = truth[(truth["person_key"] == person) & ~truth["kind"].isin(by_phone)]
+            assert got["kind"].value_counts().to_dict() == want["kind"].value_counts().to_dict(), person
+        grid = frame[frame["kind"] == KIND_CODES["grid"]]
+        assert not grid["person_key"].isin([holder, member]).any()  # no SIM for the member; no guess for the phone
+        n_holder_grid = ((truth["person_key"] == holder) & (truth["kind"] == KIND_CODES["grid"])).sum()
+        assert (grid["person_key"] == "phone:+86" + phone).sum() == n_holder_grid
+
+
+def test_wrong_check_digit_spares_shared_phones():
+    """A wrong check digit goes only next to a phone of one holder: next to
+    a shared family phone the row would load under the phone key."""
+    _, code, ok, _ = MESS["id-bad-check-phone"]
+
+    class Rows:
+        kind = "venues"
+        cells = pd.DataFrame({"id_number": ["11010519491231002X"] * 2, "phone": ["13812345678"] * 2}, dtype=object)
+        shared = np.array([False, True])
+
+    assert code == "bad-id-checksum" and ok(Rows, "id_number", np.array([0, 1])).tolist() == [True, False]
+
+
 def test_clean_files_load_without_loss(tmp_path):
     out = write_raw_sources(tmp_path, n_people=150, days=2, seed=5, mess=0)
-    assert out.mess.empty
+    assert out.mess.empty and out.shared_phones.empty
     with DuckStore(tmp_path / "t.duckdb") as store:
         for kind, files in out.files.items():
             report = load_files(store, kind, files)
