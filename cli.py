@@ -230,9 +230,10 @@ def generate(settings, directory, people, days, seed, mess):
 
     One file (or two) per source kind, in the loaders' templates, with mixed
     encodings, Chinese or English headers and realistic mess (typos, old
-    IDs, other time formats, duplicates, invalid rows); plus cases.csv (the
-    A-class list) and truth/ (infections, clean presences, every injected
-    change).
+    IDs, other time formats, missing exit scans, duplicates, invalid rows,
+    a phone shared within a family); plus cases.csv (the A-class list),
+    expected_load.json and truth/ (infections, clean presences, every
+    injected change).
     """
     from loaders.generate import write_raw_sources
 
