@@ -48,6 +48,8 @@ import os
 import numpy as np
 import pandas as pd
 
+from .identity import PHONE_PREFIX
+
 __all__ = ["MESS", "INVALID", "FAMILY_PHONE_SHARE", "format_local", "inject", "invalid_copies", "damage", "account",
            "local_seconds", "family_phones", "family_log", "grid_key"]
 
@@ -432,7 +434,6 @@ def account(paths, file_rows, expect, code, key_columns):
 # ------------------------------------------------------------------ a shared family phone
 
 _FAMILY_COLUMNS = ["home", "holder", "member", "phone"]
-_PHONE_KEY = "phone:+86"  # loaders.identity.PHONE_PREFIX
 
 
 def family_phones(persons, rng, mess):
@@ -473,7 +474,7 @@ def grid_key(known, phone):
     """The person key of a grid row (phone only) as the loaders resolve it:
     the phone's one known holder, else ``phone:+86…`` (reported, not guessed)."""
     holders = _phone_holders(known, phone)
-    return next(iter(holders)) if len(holders) == 1 else _PHONE_KEY + phone
+    return next(iter(holders)) if len(holders) == 1 else PHONE_PREFIX + phone
 
 
 def family_log(kind, cells, expect, code, rows, family, known):
@@ -510,7 +511,7 @@ def family_log(kind, cells, expect, code, rows, family, known):
     alive = pd.isna(code[rows])
     phone_of = dict(zip(family["holder"], family["phone"]))
     if kind == "grid":  # keyed by grid_key: the holder or the phone
-        phone_of.update({_PHONE_KEY + p: p for p in family["phone"]})
+        phone_of.update({PHONE_PREFIX + p: p for p in family["phone"]})
         at = np.flatnonzero(alive & pd.Series(person).isin(list(phone_of)).to_numpy())
         warn = [len(_phone_holders(known, phone_of[k])) > 1 for k in person[at]]
         return pd.DataFrame({"at": at[warn], "mess": "family-phone-only", "code": "shared-phone"})
