@@ -18,8 +18,10 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from tracer.errors import LoadError
+from tracer.jit import JIT
 
 from .coded import renumber
 
@@ -27,6 +29,7 @@ __all__ = ["DEFAULT_DWELL_MIN", "dwell_seconds", "estimate_ends"]
 
 #: Dwell time of a venue scan without exit, in minutes.
 DEFAULT_DWELL_MIN = 60
+_NEVER = np.iinfo(np.int64).max  # no next scan to cut a stay short
 
 
 def dwell_seconds(place_keys, dwell_min=None):
@@ -102,18 +105,26 @@ def estimate_ends(person, place, start, estimate, dwell_s):
         return start.copy()
     p_codes, v_codes = _codes(person), _codes(place)
     order = _order(p_codes, start, v_codes)
-    p, v, s = p_codes[order], v_codes[order], start[order]
-    # runs of consecutive scans of one person at one venue
-    new_run = np.ones(n, dtype=bool)
-    new_run[1:] = (p[1:] != p[:-1]) | (v[1:] != v[:-1])
-    run_id = np.cumsum(new_run) - 1
-    run_first = np.flatnonzero(new_run)
-    run_person = p[run_first]
-    next_start = np.full(len(run_first), np.iinfo(np.int64).max, dtype=np.int64)
-    same = run_person[1:] == run_person[:-1]
-    next_start[:-1] = np.where(same, s[run_first[1:]], next_start[:-1])
-    cut = next_start[run_id]
-    end_sorted = np.minimum(s + np.asarray(dwell_s, dtype=np.int64)[order], cut)
-    end = np.empty(n, dtype=np.int64)
-    end[order] = end_sorted
-    return np.where(estimate, end, start)
+    return _ends_in_order(order, p_codes.astype(np.int64), v_codes.astype(np.int64), start,
+                          np.asarray(dwell_s, dtype=np.int64), np.asarray(estimate, dtype=bool))  # fmt: skip
+
+
+@njit(**JIT)
+def _ends_in_order(order, person, place, start, dwell_s, estimate):
+    """Walk the scans in ``order`` (by person, time, venue) from the last:
+    a run of consecutive scans of one person at one venue is cut at the
+    start of that person's next run; unselected scans keep their start."""
+    n = len(order)
+    end = start.copy()
+    cut = _NEVER
+    for k in range(n - 1, -1, -1):
+        i = order[k]
+        if k < n - 1:
+            j = order[k + 1]
+            if person[j] != person[i]:
+                cut = _NEVER  # the person's last run
+            elif place[j] != place[i]:
+                cut = start[j]  # the first scan of the next run
+        if estimate[i]:
+            end[i] = min(start[i] + dwell_s[i], cut)
+    return end

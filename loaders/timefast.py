@@ -3,8 +3,8 @@
 Most cells of a large export share one layout, ``YYYY-MM-DD HH:MM:SS``
 (any of ``-/.`` between the date parts, a space or ``T`` before the time).
 :func:`parse_timestamp_column` reads those cells straight from the Arrow
-string buffers as a fixed-width byte matrix (one BLAS product for the six
-numbers, numpy for the calendar checks) and hands every other cell to
+string buffers (one pass of a numba kernel: layout, numbers and calendar
+checks per cell, no intermediate arrays) and hands every other cell to
 :func:`loaders.timeparse.parse_timestamp`, once per distinct cell. The
 result is cell for cell what :func:`~loaders.timeparse.parse_timestamp`
 gives (a cell the fast path does not accept is parsed by it).
@@ -20,21 +20,20 @@ Examples
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
+from numba import njit
 
+from tracer.jit import JIT
 from tracer.schema import DEFAULT_TZ
 
 from .coded import category_codes, coded_series
 from .normalize import Normalized, as_series, per_distinct
-from .timeparse import DAY_S, _DAYS_IN_MONTH, _localize, days_from_civil, parse_timestamp
+from .timeparse import DAY_S, _DAYS_IN_MONTH, _localize, parse_timestamp
 
 __all__ = ["parse_timestamp_column", "common_layout"]
 
 _WIDTH = 19
-_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
-# (first, last) digit column of year, month, day, hour, minute, second
-_FIELDS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
 _MIN_ROWS = 256  # below this the general parser is as fast
+_MONTH_DAYS = _DAYS_IN_MONTH.copy()  # a frozen constant of the kernel
 
 
 def _chunks(cells):
@@ -45,49 +44,63 @@ def _chunks(cells):
     return arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
 
 
-def _fixed_rows(chunk):
-    """(mask of cells exactly 19 bytes long, (k, 19) uint8 matrix of them)."""
+def _buffers(chunk):
+    """(int64 offsets, uint8 data, bool validity) of one Arrow string chunk."""
     chunk = chunk.cast(pa.large_string()) if chunk.type != pa.large_string() else chunk
-    _, offsets_buf, data_buf = chunk.buffers()
     n = len(chunk)
-    if offsets_buf is None or n == 0:
-        return np.zeros(n, dtype=bool), np.zeros((0, _WIDTH), dtype=np.uint8)
+    _, offsets_buf, data_buf = chunk.buffers()
+    if offsets_buf is None or data_buf is None or n == 0:
+        return np.zeros(n + 1, np.int64), np.zeros(0, np.uint8), np.zeros(n, bool)
     offsets = np.frombuffer(offsets_buf, dtype=np.int64)[chunk.offset : chunk.offset + n + 1]
-    rows = np.diff(offsets) == _WIDTH
     if chunk.null_count:
-        rows &= np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    if not rows.any():
-        return rows, np.zeros((0, _WIDTH), dtype=np.uint8)
-    if rows.all():
-        data = np.frombuffer(data_buf, dtype=np.uint8)
-        return rows, data[offsets[0] : offsets[-1]].reshape(n, _WIDTH)
-    picked = pc.filter(chunk, pa.array(rows))
-    _, sub_offsets, sub_data = picked.buffers()
-    lo, hi = np.frombuffer(sub_offsets, dtype=np.int64)[[picked.offset, picked.offset + len(picked)]]
-    return rows, np.frombuffer(sub_data, dtype=np.uint8)[lo:hi].reshape(len(picked), _WIDTH)
+        valid = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    else:
+        valid = np.ones(n, dtype=bool)
+    return offsets, np.frombuffer(data_buf, dtype=np.uint8), valid
 
 
-def _number(mat, lo, hi):
-    """Decimal value of byte columns ``lo:hi`` (int64; junk where not digits)."""
-    out = mat[:, lo].astype(np.int64) - 48
-    for c in range(lo + 1, hi):
-        out = out * 10 + (mat[:, c].astype(np.int64) - 48)
-    return out
+@njit(**JIT)
+def _two(data, at):
+    """Value of the two decimal digits at ``data[at:at + 2]`` (-1 if not digits)."""
+    a, b = np.int64(data[at]) - 48, np.int64(data[at + 1]) - 48
+    if a < 0 or a > 9 or b < 0 or b > 9:
+        return -1
+    return a * 10 + b
 
 
-def _read_matrix(mat):
-    """(accepted mask, naive local seconds) of ``YYYY-MM-DD HH:MM:SS`` rows."""
-    digits = mat[:, _DIGITS] - np.uint8(48)  # non-digits wrap above 9
-    sep = mat[:, 4]
-    ok = (digits <= 9).all(axis=1) & ((sep == 45) | (sep == 47) | (sep == 46)) & (mat[:, 7] == sep)
-    ok &= ((mat[:, 10] == 32) | (mat[:, 10] == 84)) & (mat[:, 13] == 58) & (mat[:, 16] == 58)
-    y, mo, d, h, mi, s = (_number(mat, lo, hi) for lo, hi in _FIELDS)
-    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-    month_ok = (mo >= 1) & (mo <= 12)
-    dim = _DAYS_IN_MONTH[np.where(month_ok, mo, 0)] + (leap & (mo == 2))
-    ok &= month_ok & (d >= 1) & (d <= dim) & (y >= 1900) & (y < 2100)
-    ok &= (h <= 23) & (mi <= 59) & (s <= 59)
-    return ok, days_from_civil(y, mo, d) * DAY_S + h * 3600 + mi * 60 + s
+@njit(**JIT)
+def _scan_common(offsets, data, valid, ok, local_s):
+    """Set ``ok``/``local_s`` of the cells in ``YYYY-MM-DD HH:MM:SS`` (any
+    of ``-/.`` between the date parts, space or ``T`` before the time) that
+    are real calendar dates of 1900-2099 with a valid time of day; days are
+    counted as :func:`loaders.timeparse.days_from_civil` does."""
+    for i in range(len(valid)):
+        lo = offsets[i]
+        if not valid[i] or offsets[i + 1] - lo != _WIDTH:
+            continue
+        sep = data[lo + 4]
+        if not (sep == 45 or sep == 47 or sep == 46) or data[lo + 7] != sep:
+            continue
+        if not (data[lo + 10] == 32 or data[lo + 10] == 84) or data[lo + 13] != 58 or data[lo + 16] != 58:
+            continue
+        hi_y, lo_y = _two(data, lo), _two(data, lo + 2)
+        mo, d = _two(data, lo + 5), _two(data, lo + 8)
+        h, mi, sec = _two(data, lo + 11), _two(data, lo + 14), _two(data, lo + 17)
+        if hi_y < 0 or lo_y < 0 or mo < 0 or d < 0 or h < 0 or mi < 0 or sec < 0:
+            continue
+        y = hi_y * 100 + lo_y
+        if y < 1900 or y >= 2100 or mo < 1 or mo > 12 or d < 1 or h > 23 or mi > 59 or sec > 59:
+            continue
+        leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+        if d > _MONTH_DAYS[mo] + (1 if leap and mo == 2 else 0):
+            continue
+        yy = y - (1 if mo <= 2 else 0)  # days_from_civil (yy >= 1899: no negative eras)
+        era = yy // 400
+        yoe = yy - era * 400
+        doy = (153 * ((mo + 9) % 12) + 2) // 5 + d - 1
+        days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+        ok[i] = True
+        local_s[i] = days * DAY_S + h * 3600 + mi * 60 + sec
 
 
 def common_layout(cells):
@@ -107,12 +120,9 @@ def common_layout(cells):
         return mask, local_s
     at = 0
     for chunk in chunks:
-        rows, mat = _fixed_rows(chunk)
-        if len(mat):
-            ok, seconds = _read_matrix(mat)
-            where = at + np.flatnonzero(rows)
-            mask[where[ok]] = True
-            local_s[where[ok]] = seconds[ok]
+        offsets, data, valid = _buffers(chunk)
+        if len(data):
+            _scan_common(offsets, data, valid, mask[at : at + len(chunk)], local_s[at : at + len(chunk)])
         at += len(chunk)
     return mask, local_s
 
