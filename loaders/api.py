@@ -48,7 +48,7 @@ from .fields import Table
 from .identity import resolve
 from .io import read_table
 from .ledger import Ledger
-from .coded import categorical, category_codes
+from .coded import categorical, category_codes, first_seen
 from .sources import PARSERS
 from .storeview import known_phone_holders, stored_place_kinds, stored_records
 from .templates import KINDS, read_mapping
@@ -179,9 +179,7 @@ def _resolve(ledgers, offsets, idents, store):
 def _reject_kind_conflicts(ledgers, offsets, input_row, place_code, kind, place_keys, store):
     """A place key has one kind: reject rows that give it another one
     (the first row of a key new to the store sets its kind)."""
-    inv = pd.factorize(place_code)[0]
-    first_row = np.zeros(int(inv.max(initial=-1)) + 1, dtype=np.int64)
-    first_row[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
+    inv, first_row = first_seen(place_code)
     stored = stored_place_kinds(store, place_keys[place_code[first_row]])
     kinds = np.asarray(kind, dtype=np.int64)
     expected = np.where(stored >= 0, stored, kinds[first_row])[inv]
@@ -212,10 +210,8 @@ def _first_per_key(frame, codes):
     with the first non-missing value of each column of ``frame``; returns
     (frame, code of each output row)."""
     codes = np.asarray(codes, dtype=np.int64)
-    inv, uniq = pd.factorize(codes)
-    n_keys = len(uniq)
-    key_row = np.zeros(n_keys, dtype=np.int64)
-    key_row[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
+    inv, key_row = first_seen(codes)
+    n_keys = len(key_row)
     out = {}
     for col in frame.columns:
         values = frame[col]
@@ -228,7 +224,7 @@ def _first_per_key(frame, codes):
             out[col] = pd.Series(np.append(vuniq, None).astype(object)[picked], dtype=object)
         else:
             out[col] = values.to_numpy()[key_row]  # numeric columns have no missing values here
-    return pd.DataFrame(out), np.asarray(uniq, dtype=np.int64)
+    return pd.DataFrame(out), codes[key_row]
 
 
 def _dictionaries(idents, person_codes, alive, pres, person_keys, place_keys):

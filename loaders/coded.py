@@ -17,7 +17,7 @@ Examples
 import numpy as np
 import pandas as pd
 
-__all__ = ["coded_series", "categorical", "category_codes", "renumber"]
+__all__ = ["coded_series", "categorical", "category_codes", "renumber", "first_seen"]
 
 
 def coded_series(codes, values, index=None, name=None):
@@ -76,3 +76,19 @@ def renumber(values, upper):
     table = np.empty(upper, dtype=np.int64)
     table[seen[np.argsort(first[seen], kind="stable")]] = np.arange(len(seen))
     return table[values], len(seen)
+
+
+def first_seen(codes):
+    """(codes renumbered in order of first appearance, first row of each
+    distinct code) of integer codes >= -1: ``pd.factorize(codes)[0]``
+    without hashing (a lookup table; -1 counts as a value like any other).
+
+    >>> inv, first = first_seen(np.array([5, -1, 5, 2]))
+    >>> inv.tolist(), first.tolist()
+    ([0, 1, 0, 2], [0, 1, 3])
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    inv, n = renumber(codes + 1, int(codes.max(initial=-1)) + 2)
+    first = np.empty(n, dtype=np.int64)
+    first[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
+    return inv, first

@@ -53,7 +53,7 @@ from .fields import (
     texts,
     timestamp_field,
 )
-from .coded import category_codes, coded_series
+from .coded import category_codes, coded_series, first_seen
 from .normalize import arrow_text, distinct_rows, mask_of, set_error, start_codes, to_ints
 from .timefast import parse_timestamp_column
 from .transport import Seat, normalize_flight_no, normalize_plate, normalize_train_no, parse_flight_seat, parse_train_seat
@@ -152,10 +152,7 @@ def _first_rows(keys):
     """Row of each distinct key's first appearance (and of the first
     missing key), ascending."""
     codes, _ = category_codes(pd.Series(keys) if not isinstance(keys, pd.Series) else keys)
-    inv = pd.factorize(codes)[0]
-    first = np.empty(int(inv.max(initial=-1)) + 1, dtype=np.int64)
-    first[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
-    return np.sort(first)
+    return np.sort(first_seen(codes)[1])
 
 
 def _strip(cells):
@@ -261,21 +258,28 @@ def parse_venues(t, led, opts):
     # ledger is written on this thread, in the same order as ever
     scan = background(parse_timestamp_column, t.cells("scan_time"), opts.tz)
     exit_ = background(parse_timestamp_column, t.cells("exit_time"), opts.tz, t.cells("scan_time"))
-    venue = background(normalize_code, t.cells("venue_code"), "venue:", True)
+    venue = background(_venue_places, t)
     idents = identity_fields(t, led)
-    keys = _place(led, t, "venue_code", "venue:", keys=venue.result())
+    keys, place_name, place_district = venue.result()
+    keys = _place(led, t, "venue_code", "venue:", keys=keys)
     start, _ = timestamp_field(t, led, "scan_time", opts.tz, parsed=scan.result())
     end, has_exit = _optional_time(t, led, "exit_time", opts.tz, parsed=exit_.result())
     led.reject(has_exit & (end < start), "exit_time", "end-before-start")
     estimate = ~has_exit
     flags = np.where(estimate, FLAG_END_ESTIMATED, 0).astype(np.uint8) | FLAG_SEAT_UNKNOWN
-    first = _first_rows(keys)
     pres = _presences(
         t.n, keys, "venue", start, np.where(estimate, start, end), flags=flags, open_end=estimate,
-        estimate=estimate, place_name=_name_of(t, "venue_name", first=first),
-        place_district=_name_of(t, "district", first=first),
+        estimate=estimate, place_name=place_name, place_district=place_district,
     )  # fmt: skip
     return _done(led, idents, pres)
+
+
+def _venue_places(t):
+    """Venue place keys (categorical) and the name and district of each
+    key's first row (a worker job: no ledger writes)."""
+    keys = normalize_code(t.cells("venue_code"), "venue:", coded=True)
+    first = _first_rows(keys)
+    return keys, _name_of(t, "venue_name", first=first), _name_of(t, "district", first=first)
 
 
 def _optional_time(t, led, name, tz, base=None, parsed=None):
