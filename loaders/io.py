@@ -13,6 +13,7 @@ line numbers from Python's :mod:`csv` module. XLSX workbooks are read by
 :mod:`loaders.xlsx` (python-calamine when installed, else openpyxl).
 """
 
+import codecs
 import csv
 import io
 import json
@@ -113,12 +114,32 @@ def _utf8_bytes(path, data, encoding):
 def _read_csv(path, encoding):
     with open(path, "rb") as fh:
         data = fh.read()
+    if encoding is None and _utf8_start(data):
+        # Likely UTF-8: Arrow's reader validates every cell as it converts it
+        # (the header is checked above), so a file it reads is valid UTF-8
+        # without a separate pass over all its bytes.
+        body = data[3:] if data.startswith(_BOM) else data
+        try:
+            return _arrow_csv(body)
+        except _Irregular:
+            if _is_utf8(body):  # valid but irregular: pandas' reader
+                return _pandas_csv(path, body)
     data = _utf8_bytes(path, data, encoding)
     try:
         frame = _arrow_csv(data)
     except _Irregular:
         frame = _pandas_csv(path, data)
     return frame
+
+
+def _utf8_start(data, size=1 << 16):
+    """The first ``size`` bytes (which hold the header) are valid UTF-8
+    (a character cut at the end of them is fine)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data[:size], final=len(data) <= size)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _header(data):
