@@ -18,10 +18,8 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from tracer.errors import LoadError
-from tracer.jit import JIT
 
 from .coded import renumber
 
@@ -29,7 +27,6 @@ __all__ = ["DEFAULT_DWELL_MIN", "dwell_seconds", "estimate_ends"]
 
 #: Dwell time of a venue scan without exit, in minutes.
 DEFAULT_DWELL_MIN = 60
-_NEVER = np.iinfo(np.int64).max  # no next scan to cut a stay short
 
 
 def dwell_seconds(place_keys, dwell_min=None):
@@ -105,26 +102,7 @@ def estimate_ends(person, place, start, estimate, dwell_s):
         return start.copy()
     p_codes, v_codes = _codes(person), _codes(place)
     order = _order(p_codes, start, v_codes)
-    return _ends_in_order(order, p_codes.astype(np.int64), v_codes.astype(np.int64), start,
-                          np.asarray(dwell_s, dtype=np.int64), np.asarray(estimate, dtype=bool))  # fmt: skip
+    from .kernels import ends_in_order  # numba, imported on first use
 
-
-@njit(**JIT)
-def _ends_in_order(order, person, place, start, dwell_s, estimate):
-    """Walk the scans in ``order`` (by person, time, venue) from the last:
-    a run of consecutive scans of one person at one venue is cut at the
-    start of that person's next run; unselected scans keep their start."""
-    n = len(order)
-    end = start.copy()
-    cut = _NEVER
-    for k in range(n - 1, -1, -1):
-        i = order[k]
-        if k < n - 1:
-            j = order[k + 1]
-            if person[j] != person[i]:
-                cut = _NEVER  # the person's last run
-            elif place[j] != place[i]:
-                cut = start[j]  # the first scan of the next run
-        if estimate[i]:
-            end[i] = min(start[i] + dwell_s[i], cut)
-    return end
+    return ends_in_order(order, p_codes.astype(np.int64), v_codes.astype(np.int64), start,
+                         np.asarray(dwell_s, dtype=np.int64), np.asarray(estimate, dtype=bool))  # fmt: skip

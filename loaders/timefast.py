@@ -20,20 +20,16 @@ Examples
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from numba import njit
 
-from tracer.jit import JIT
 from tracer.schema import DEFAULT_TZ
 
 from .coded import category_codes, coded_series
 from .normalize import Normalized, as_series, per_distinct
-from .timeparse import DAY_S, _DAYS_IN_MONTH, _localize, parse_timestamp
+from .timeparse import _localize, parse_timestamp
 
 __all__ = ["parse_timestamp_column", "common_layout"]
 
-_WIDTH = 19
 _MIN_ROWS = 256  # below this the general parser is as fast
-_MONTH_DAYS = _DAYS_IN_MONTH.copy()  # a frozen constant of the kernel
 
 
 def _chunks(cells):
@@ -59,50 +55,6 @@ def _buffers(chunk):
     return offsets, np.frombuffer(data_buf, dtype=np.uint8), valid
 
 
-@njit(**JIT)
-def _two(data, at):
-    """Value of the two decimal digits at ``data[at:at + 2]`` (-1 if not digits)."""
-    a, b = np.int64(data[at]) - 48, np.int64(data[at + 1]) - 48
-    if a < 0 or a > 9 or b < 0 or b > 9:
-        return -1
-    return a * 10 + b
-
-
-@njit(**JIT)
-def _scan_common(offsets, data, valid, ok, local_s):
-    """Set ``ok``/``local_s`` of the cells in ``YYYY-MM-DD HH:MM:SS`` (any
-    of ``-/.`` between the date parts, space or ``T`` before the time) that
-    are real calendar dates of 1900-2099 with a valid time of day; days are
-    counted as :func:`loaders.timeparse.days_from_civil` does."""
-    for i in range(len(valid)):
-        lo = offsets[i]
-        if not valid[i] or offsets[i + 1] - lo != _WIDTH:
-            continue
-        sep = data[lo + 4]
-        if not (sep == 45 or sep == 47 or sep == 46) or data[lo + 7] != sep:
-            continue
-        if not (data[lo + 10] == 32 or data[lo + 10] == 84) or data[lo + 13] != 58 or data[lo + 16] != 58:
-            continue
-        hi_y, lo_y = _two(data, lo), _two(data, lo + 2)
-        mo, d = _two(data, lo + 5), _two(data, lo + 8)
-        h, mi, sec = _two(data, lo + 11), _two(data, lo + 14), _two(data, lo + 17)
-        if hi_y < 0 or lo_y < 0 or mo < 0 or d < 0 or h < 0 or mi < 0 or sec < 0:
-            continue
-        y = hi_y * 100 + lo_y
-        if y < 1900 or y >= 2100 or mo < 1 or mo > 12 or d < 1 or h > 23 or mi > 59 or sec > 59:
-            continue
-        leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
-        if d > _MONTH_DAYS[mo] + (1 if leap and mo == 2 else 0):
-            continue
-        yy = y - (1 if mo <= 2 else 0)  # days_from_civil (yy >= 1899: no negative eras)
-        era = yy // 400
-        yoe = yy - era * 400
-        doy = (153 * ((mo + 9) % 12) + 2) // 5 + d - 1
-        days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-        ok[i] = True
-        local_s[i] = days * DAY_S + h * 3600 + mi * 60 + sec
-
-
 def common_layout(cells):
     """(mask, naive local seconds) of the cells in the common layout.
 
@@ -118,11 +70,13 @@ def common_layout(cells):
     chunks = _chunks(cells)
     if chunks is None:
         return mask, local_s
+    from .kernels import scan_common_layout  # numba, imported on first use
+
     at = 0
     for chunk in chunks:
         offsets, data, valid = _buffers(chunk)
         if len(data):
-            _scan_common(offsets, data, valid, mask[at : at + len(chunk)], local_s[at : at + len(chunk)])
+            scan_common_layout(offsets, data, valid, mask[at : at + len(chunk)], local_s[at : at + len(chunk)])
         at += len(chunk)
     return mask, local_s
 

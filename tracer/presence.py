@@ -100,22 +100,15 @@ def fingerprint_coded(person_codes, person_keys, place_codes, place_keys, start,
     """
     from pandas.util import hash_array
 
-    def strings(codes, keys):
+    from .hashing import combine_fingerprints  # numba, imported on first use
+
+    def strings(keys):
+        # distinct keys: no point in hash_array factorizing them first (same hashes, 4x faster)
         keys = np.asarray(keys, dtype=object)
-        hashed = hash_array(keys, hash_key=_HASH_KEY) if len(keys) else np.zeros(0, dtype=np.uint64)
-        return hashed[np.asarray(codes, dtype=np.int64)]
+        return hash_array(keys, hash_key=_HASH_KEY, categorize=False) if len(keys) else np.zeros(0, dtype=np.uint64)
 
-    def ints(values):
-        values = np.asarray(values, dtype=np.int64)
-        if len(values) and values.min() == values.max():  # a constant column: one hash
-            return np.full(len(values), hash_array(values[:1].view(np.uint64))[0], dtype=np.uint64)
-        return hash_array(values.view(np.uint64))
-
-    h = strings(person_codes, person_keys)
-    parts = [strings(place_codes, place_keys)] + [ints(v) for v in (start, end, section, row, col)]
-    with np.errstate(over="ignore"):
-        for part in parts:
-            h = (h * np.uint64(1_000_003)) ^ part
+    ints = [np.asarray(v, dtype=np.int64) for v in (person_codes, place_codes, start, end, section, row, col)]
+    h = combine_fingerprints(strings(person_keys), ints[0], strings(place_keys), *ints[1:])
     return h.view(np.int64)
 
 
