@@ -95,8 +95,8 @@ class Prepared:
         ``coded`` keeps ``person_key``/``place_key`` categorical over the
         dictionary keys and marks the batch ``validated`` (for
         :class:`tracer.duck.DuckStore`); otherwise they are plain strings."""
-        frame = self.presences if keep is None else self.presences[keep]
-        frame = frame[list(_BATCH)].reset_index(drop=True)
+        frame = self.presences[list(_BATCH)]  # the batch columns only, then the rows
+        frame = (frame if keep is None else frame[keep]).reset_index(drop=True)
         if not coded:
             for col in ("person_key", "place_key"):
                 frame[col] = pd.Series(np.asarray(frame[col], dtype=object), dtype=object)
@@ -194,14 +194,15 @@ def _estimate_venue_ends(pres, place_keys, dwell_min):
     if not est.any():
         return pres["end"].to_numpy(np.int64)
     venue = pres["kind"].to_numpy() == KIND_CODES["venue"]
-    end = pres["end"].to_numpy(np.int64).copy()
+    rows = slice(None) if venue.all() else venue  # a venues load: views, not copies
 
     def sub(col, dtype=None):
-        return pres[col].to_numpy(dtype)[venue]
+        return pres[col].to_numpy(dtype)[rows]
 
     dwell = dwell_seconds(place_keys, dwell_min)[sub("place_code")]
-    got = estimate_ends(sub("person_code"), sub("place_code"), sub("start", np.int64), est[venue], dwell)
-    end[venue] = np.where(est[venue], got, end[venue])
+    got = estimate_ends(sub("person_code"), sub("place_code"), sub("start", np.int64), est[rows], dwell)
+    end = pres["end"].to_numpy(np.int64).copy()
+    end[rows] = np.where(est[rows], got, end[rows])
     return end
 
 

@@ -67,7 +67,7 @@ def _codes(values):
     small non-negative ones are renumbered by a lookup table, no hashing)."""
     values = np.asarray(values)
     if values.dtype.kind in "iu" and len(values) and values.min() >= 0:
-        return renumber(values.astype(np.int64), int(values.max()) + 1)[0]
+        return renumber(values.astype(np.int64, copy=False), int(values.max()) + 1)[0]
     return pd.factorize(values if values.dtype != object else pd.Series(values, dtype=object))[0]
 
 
@@ -78,7 +78,12 @@ def _order(p_codes, start, v_codes):
     bits = [int(x).bit_length() for x in (p_codes.max(), span, v_codes.max())]
     if sum(bits) > 63:
         return np.lexsort((v_codes, start, p_codes))
-    key = (p_codes.astype(np.int64) << (bits[1] + bits[2])) | ((start - start.min()) << bits[2]) | v_codes
+    key = p_codes.astype(np.int64)  # built in place: four fewer 8-byte-per-row temporaries
+    key <<= bits[1] + bits[2]
+    offset = start - start.min()
+    offset <<= bits[2]
+    key |= offset
+    key |= v_codes
     # equal keys are the same (person, time, venue): their order changes nothing
     return np.argsort(key)
 
@@ -104,5 +109,5 @@ def estimate_ends(person, place, start, estimate, dwell_s):
     order = _order(p_codes, start, v_codes)
     from .kernels import ends_in_order  # numba, imported on first use
 
-    return ends_in_order(order, p_codes.astype(np.int64), v_codes.astype(np.int64), start,
+    return ends_in_order(order, p_codes.astype(np.int64, copy=False), v_codes.astype(np.int64, copy=False), start,
                          np.asarray(dwell_s, dtype=np.int64), np.asarray(estimate, dtype=bool))  # fmt: skip

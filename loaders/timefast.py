@@ -86,7 +86,8 @@ def parse_timestamp_column(cells, tz=DEFAULT_TZ, base_date=None):
 
     Cells in the common layout are read from their bytes; the others (and
     all cells of a column that is not Arrow-backed text) go to
-    ``parse_timestamp`` once per distinct (cell, base date). Returns a
+    ``parse_timestamp`` once per distinct cell, and those that fail once
+    more per distinct (cell, base date) when ``base_date`` is given. Returns a
     :class:`~loaders.normalize.Normalized` on a RangeIndex whose error and
     warning Series are categorical.
     """
@@ -107,15 +108,23 @@ def parse_timestamp_column(cells, tz=DEFAULT_TZ, base_date=None):
     if null.any():
         err_uniq = np.array(["missing-value"], dtype=object)
         err_codes[null] = 0
-    if len(rest):
-        sub = per_distinct(general, s.iloc[rest].reset_index(drop=True),
-                           None if base is None else base.iloc[rest].reset_index(drop=True))  # fmt: skip
-        values[rest] = sub.values.to_numpy(dtype=np.int64, na_value=0)
+    todo, with_base = rest, False
+    while len(todo):
+        sub = per_distinct(general, s.iloc[todo].reset_index(drop=True),
+                           base.iloc[todo].reset_index(drop=True) if with_base else None)  # fmt: skip
+        values[todo] = sub.values.to_numpy(dtype=np.int64, na_value=0)
         codes, uniq = category_codes(sub.error)
-        err_codes[rest] = np.where(codes >= 0, codes + len(err_uniq), -1)
+        err_codes[todo] = np.where(codes >= 0, codes + len(err_uniq), -1)
         err_uniq = np.concatenate([err_uniq, uniq])
-        codes, warn_uniq = category_codes(sub.warning)
-        warn_codes[rest] = codes
+        w_codes, uniq = category_codes(sub.warning)
+        warn_codes[todo] = np.where(w_codes >= 0, w_codes + len(warn_uniq), -1)
+        warn_uniq = np.concatenate([warn_uniq, uniq])
+        if base is None or with_base:
+            break
+        # a base date only serves a bare time of day, which fails without
+        # one: parse per distinct cell first (far fewer than distinct
+        # (cell, date) pairs), then only the failures with their dates
+        todo, with_base = todo[codes >= 0], True
     bad = err_codes >= 0
     return Normalized(
         pd.Series(pd.arrays.IntegerArray(np.where(bad, 0, values), bad)),
