@@ -70,12 +70,10 @@ def renumber(values, upper):
     if upper > 4 * len(values) + 1024:
         codes, uniq = pd.factorize(values)
         return codes.astype(np.int64), len(uniq)
-    first = np.full(upper, len(values), dtype=np.int64)
-    first[values[::-1]] = np.arange(len(values) - 1, -1, -1)
-    seen = np.flatnonzero(first < len(values))
-    table = np.empty(upper, dtype=np.int64)
-    table[seen[np.argsort(first[seen], kind="stable")]] = np.arange(len(seen))
-    return table[values], len(seen)
+    from .kernels import first_appearance  # numba, imported on first use
+
+    codes, n = first_appearance(np.asarray(values, dtype=np.int64), int(upper))
+    return codes, int(n)
 
 
 def first_seen(codes):

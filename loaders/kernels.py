@@ -6,6 +6,8 @@ array, no intermediate arrays.
   (:func:`loaders.timefast.common_layout`).
 - :func:`ends_in_order`: estimated ends of venue scans
   (:func:`loaders.dwell.estimate_ends`).
+- :func:`first_appearance`: small non-negative codes renumbered in order of
+  first appearance (:func:`loaders.coded.renumber`).
 
 Examples
 --------
@@ -26,7 +28,7 @@ from tracer.jit import JIT
 
 from .timeparse import DAY_S, _DAYS_IN_MONTH
 
-__all__ = ["scan_common_layout", "ends_in_order"]
+__all__ = ["scan_common_layout", "ends_in_order", "first_appearance"]
 
 _MONTH_DAYS = _DAYS_IN_MONTH.copy()  # frozen into the compiled kernel
 _NEVER = np.iinfo(np.int64).max  # no next scan to cut a stay short
@@ -95,3 +97,19 @@ def ends_in_order(order, person, place, start, dwell_s, estimate):
         if estimate[i]:
             end[i] = min(start[i] + dwell_s[i], cut)
     return end
+
+
+@njit(**JIT)
+def first_appearance(values, upper):
+    """(codes of ``values`` (ints in ``[0, upper)``) numbered in order of
+    first appearance, how many distinct): one pass with a lookup table."""
+    table = np.full(upper, -1, dtype=np.int64)
+    codes = np.empty(len(values), dtype=np.int64)
+    n = 0
+    for i in range(len(values)):
+        code = table[values[i]]
+        if code < 0:
+            code = table[values[i]] = n
+            n += 1
+        codes[i] = code
+    return codes, n
