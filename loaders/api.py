@@ -166,7 +166,7 @@ def _resolve(ledgers, offsets, idents, store):
     if "phone" in idents.columns:
         codes, uniq = category_codes(idents["phone"])
         phones = uniq[np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(uniq)))]
-    res = resolve(idents, known_phone_holders(store, phones))
+    res = resolve(idents, known_phone_holders(store, phones), with_keys=False)
     rows = offsets[idents["file"].to_numpy()] + idents["pos"].to_numpy()
     _per_file(ledgers, offsets, rows[res.ambiguous], lambda led, m: led.warn(
         m, "phone", "shared-phone", "phone is shared by several ID holders; the row is keyed by the phone"))
