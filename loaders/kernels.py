@@ -8,6 +8,8 @@ array, no intermediate arrays.
   (:func:`loaders.dwell.estimate_ends`).
 - :func:`first_appearance`: small non-negative codes renumbered in order of
   first appearance (:func:`loaders.coded.renumber`).
+- :func:`count_byte`: occurrences of one byte (line breaks of a CSV file,
+  :func:`loaders.io.read_table`).
 
 Examples
 --------
@@ -28,7 +30,7 @@ from tracer.jit import JIT
 
 from .timeparse import DAY_S, _DAYS_IN_MONTH
 
-__all__ = ["scan_common_layout", "ends_in_order", "first_appearance"]
+__all__ = ["scan_common_layout", "ends_in_order", "first_appearance", "count_byte"]
 
 _MONTH_DAYS = _DAYS_IN_MONTH.copy()  # frozen into the compiled kernel
 _NEVER = np.iinfo(np.int64).max  # no next scan to cut a stay short
@@ -113,3 +115,12 @@ def first_appearance(values, upper):
             n += 1
         codes[i] = code
     return codes, n
+
+
+@njit(**JIT)
+def count_byte(data, byte):
+    """How many of the uint8 ``data`` equal ``byte`` (a vectorised loop)."""
+    n = 0
+    for i in range(len(data)):
+        n += data[i] == byte
+    return n
