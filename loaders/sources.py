@@ -85,9 +85,11 @@ class Parsed(NamedTuple):
     """Output of a parser (row positions ``pos`` are 0-based in the file).
 
     ``idents``: ``pos, doc, phone, id_error, name, district`` (or ``key``
-    for canonical presences). ``presences``: ``pos, place_key, kind, start,
-    end, section, row, col, flags, open_end, estimate, place_name,
-    place_district``.
+    for canonical presences) of the rows not rejected. ``presences``:
+    ``pos, place_key, kind, start, end, section, row, col, flags, open_end,
+    estimate, place_name, place_district``, possibly also of rejected rows
+    (:func:`loaders.api.prepare` keeps those of rows with an identity row
+    that are still alive).
     """
 
     idents: pd.DataFrame
@@ -115,10 +117,13 @@ def _presences(n, place_key, kind, start, end, section=None, row=None, col=None,
 
 
 def _done(led, idents, *presences):
+    # only the identities are filtered: a rejected row has no identity row,
+    # hence no person key, and prepare drops presences without one (with the
+    # rows rejected later); filtering the presences here too cost a pass
     alive = led.alive
     idents = idents.assign(pos=np.arange(len(idents), dtype=np.int64))[alive]
-    frames = [p[alive[p["pos"].to_numpy()]] for p in presences]
-    return Parsed(idents.reset_index(drop=True), pd.concat(frames, ignore_index=True))
+    presences = presences[0] if len(presences) == 1 else pd.concat(presences, ignore_index=True)
+    return Parsed(idents.reset_index(drop=True), presences)
 
 
 def _place(led, t, column, prefix, keys=None):
