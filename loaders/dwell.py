@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tracer.errors import LoadError
+from tracer.jit import jit_pays
 
 from .coded import renumber
 
@@ -107,7 +108,28 @@ def estimate_ends(person, place, start, estimate, dwell_s):
         return start.copy()
     p_codes, v_codes = _codes(person), _codes(place)
     order = _order(p_codes, start, v_codes)
+    args = (order, p_codes.astype(np.int64, copy=False), v_codes.astype(np.int64, copy=False), start,
+            np.asarray(dwell_s, dtype=np.int64), np.asarray(estimate, dtype=bool))  # fmt: skip
+    if not jit_pays(n):
+        return ends_in_order_numpy(*args)
     from .kernels import ends_in_order  # numba, imported on first use
 
-    return ends_in_order(order, p_codes.astype(np.int64, copy=False), v_codes.astype(np.int64, copy=False), start,
-                         np.asarray(dwell_s, dtype=np.int64), np.asarray(estimate, dtype=bool))  # fmt: skip
+    return ends_in_order(*args)
+
+
+def ends_in_order_numpy(order, person, place, start, dwell_s, estimate):
+    """:func:`loaders.kernels.ends_in_order` in numpy (its twin)."""
+    n = len(order)
+    p, v, s = person[order], place[order], start[order]
+    # runs of consecutive scans of one person at one venue
+    new_run = np.ones(n, dtype=bool)
+    new_run[1:] = (p[1:] != p[:-1]) | (v[1:] != v[:-1])
+    run_id = np.cumsum(new_run) - 1
+    run_first = np.flatnonzero(new_run)
+    run_person = p[run_first]
+    next_start = np.full(len(run_first), np.iinfo(np.int64).max, dtype=np.int64)
+    same = run_person[1:] == run_person[:-1]
+    next_start[:-1] = np.where(same, s[run_first[1:]], next_start[:-1])
+    end = np.empty(n, dtype=np.int64)
+    end[order] = np.minimum(s + dwell_s[order], next_start[run_id])
+    return np.where(estimate, end, start)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tracer.errors import LoadError
+from tracer.jit import jit_pays
 
 __all__ = ["read_table", "detect_encoding", "make_rejects", "raw_records", "record_lines", "REJECT_COLUMNS"]
 
@@ -201,9 +202,12 @@ def _plain(data, n_records=None):
         return False
     if n_records is None:
         return b"\n\n" not in data
-    from .kernels import count_byte  # numba (2.5x bytes.count), imported on first use
+    if jit_pays(n_records):
+        from .kernels import count_byte  # numba (2.5x bytes.count), imported on first use
 
-    newlines = int(count_byte(np.frombuffer(data, dtype=np.uint8), 10))
+        newlines = int(count_byte(np.frombuffer(data, dtype=np.uint8), 10))
+    else:
+        newlines = data.count(b"\n")
     return newlines + (0 if data.endswith(b"\n") else 1) == n_records + 1
 
 

@@ -21,15 +21,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from tracer.jit import jit_pays
 from tracer.schema import DEFAULT_TZ
 
 from .coded import category_codes, coded_series
 from .normalize import Normalized, as_series, per_distinct
-from .timeparse import _localize, parse_timestamp
+from .timeparse import DAY_S, _DAYS_IN_MONTH, _localize, days_from_civil, parse_timestamp
 
 __all__ = ["parse_timestamp_column", "common_layout"]
 
 _MIN_ROWS = 256  # below this the general parser is as fast
+_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
+# (first, last) digit column of year, month, day, hour, minute, second
+_FIELDS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
 
 
 def _chunks(cells):
@@ -70,15 +74,44 @@ def common_layout(cells):
     chunks = _chunks(cells)
     if chunks is None:
         return mask, local_s
-    from .kernels import scan_common_layout  # numba, imported on first use
-
+    if jit_pays(n):
+        from .kernels import scan_common_layout as scan  # numba, imported on first use
+    else:
+        scan = scan_common_layout_numpy
     at = 0
     for chunk in chunks:
         offsets, data, valid = _buffers(chunk)
         if len(data):
-            scan_common_layout(offsets, data, valid, mask[at : at + len(chunk)], local_s[at : at + len(chunk)])
+            scan(offsets, data, valid, mask[at : at + len(chunk)], local_s[at : at + len(chunk)])
         at += len(chunk)
     return mask, local_s
+
+
+def scan_common_layout_numpy(offsets, data, valid, ok, local_s):
+    """:func:`loaders.kernels.scan_common_layout` in numpy (its twin)."""
+    rows = np.flatnonzero(valid & (np.diff(offsets) == 19))
+    if not len(rows):
+        return
+    mat = data[offsets[rows][:, None] + np.arange(19)]
+    digits = mat[:, _DIGITS] - np.uint8(48)  # non-digits wrap above 9
+    sep = mat[:, 4]
+    good = (digits <= 9).all(axis=1) & ((sep == 45) | (sep == 47) | (sep == 46)) & (mat[:, 7] == sep)
+    good &= ((mat[:, 10] == 32) | (mat[:, 10] == 84)) & (mat[:, 13] == 58) & (mat[:, 16] == 58)
+    y, mo, d, h, mi, sec = (_number(mat, lo, hi) for lo, hi in _FIELDS)
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    month_ok = (mo >= 1) & (mo <= 12)
+    dim = _DAYS_IN_MONTH[np.where(month_ok, mo, 0)] + (leap & (mo == 2))
+    good &= month_ok & (d >= 1) & (d <= dim) & (y >= 1900) & (y < 2100) & (h <= 23) & (mi <= 59) & (sec <= 59)
+    ok[rows] = good
+    local_s[rows[good]] = (days_from_civil(y, mo, d) * DAY_S + h * 3600 + mi * 60 + sec)[good]
+
+
+def _number(mat, lo, hi):
+    """Decimal value of byte columns ``lo:hi`` (int64; junk where not digits)."""
+    out = mat[:, lo].astype(np.int64) - 48
+    for c in range(lo + 1, hi):
+        out = out * 10 + (mat[:, c].astype(np.int64) - 48)
+    return out
 
 
 def parse_timestamp_column(cells, tz=DEFAULT_TZ, base_date=None):
