@@ -48,7 +48,7 @@ from .fields import Table
 from .identity import resolve
 from .io import read_table
 from .ledger import Ledger
-from .coded import categorical, category_codes
+from .coded import categorical, category_codes, first_seen
 from .sources import PARSERS
 from .storeview import known_phone_holders, stored_place_kinds, stored_records
 from .templates import KINDS, read_mapping
@@ -95,8 +95,8 @@ class Prepared:
         ``coded`` keeps ``person_key``/``place_key`` categorical over the
         dictionary keys and marks the batch ``validated`` (for
         :class:`tracer.duck.DuckStore`); otherwise they are plain strings."""
-        frame = self.presences if keep is None else self.presences[keep]
-        frame = frame[list(_BATCH)].reset_index(drop=True)
+        frame = self.presences[list(_BATCH)]  # the batch columns only, then the rows
+        frame = (frame if keep is None else frame[keep]).reset_index(drop=True)
         if not coded:
             for col in ("person_key", "place_key"):
                 frame[col] = pd.Series(np.asarray(frame[col], dtype=object), dtype=object)
@@ -166,7 +166,7 @@ def _resolve(ledgers, offsets, idents, store):
     if "phone" in idents.columns:
         codes, uniq = category_codes(idents["phone"])
         phones = uniq[np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(uniq)))]
-    res = resolve(idents, known_phone_holders(store, phones))
+    res = resolve(idents, known_phone_holders(store, phones), with_keys=False)
     rows = offsets[idents["file"].to_numpy()] + idents["pos"].to_numpy()
     _per_file(ledgers, offsets, rows[res.ambiguous], lambda led, m: led.warn(
         m, "phone", "shared-phone", "phone is shared by several ID holders; the row is keyed by the phone"))
@@ -179,9 +179,7 @@ def _resolve(ledgers, offsets, idents, store):
 def _reject_kind_conflicts(ledgers, offsets, input_row, place_code, kind, place_keys, store):
     """A place key has one kind: reject rows that give it another one
     (the first row of a key new to the store sets its kind)."""
-    inv = pd.factorize(place_code)[0]
-    first_row = np.zeros(int(inv.max(initial=-1)) + 1, dtype=np.int64)
-    first_row[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
+    inv, first_row = first_seen(place_code)
     stored = stored_place_kinds(store, place_keys[place_code[first_row]])
     kinds = np.asarray(kind, dtype=np.int64)
     expected = np.where(stored >= 0, stored, kinds[first_row])[inv]
@@ -196,14 +194,15 @@ def _estimate_venue_ends(pres, place_keys, dwell_min):
     if not est.any():
         return pres["end"].to_numpy(np.int64)
     venue = pres["kind"].to_numpy() == KIND_CODES["venue"]
-    end = pres["end"].to_numpy(np.int64).copy()
+    rows = slice(None) if venue.all() else venue  # a venues load: views, not copies
 
     def sub(col, dtype=None):
-        return pres[col].to_numpy(dtype)[venue]
+        return pres[col].to_numpy(dtype)[rows]
 
     dwell = dwell_seconds(place_keys, dwell_min)[sub("place_code")]
-    got = estimate_ends(sub("person_code"), sub("place_code"), sub("start", np.int64), est[venue], dwell)
-    end[venue] = np.where(est[venue], got, end[venue])
+    got = estimate_ends(sub("person_code"), sub("place_code"), sub("start", np.int64), est[rows], dwell)
+    end = pres["end"].to_numpy(np.int64).copy()
+    end[rows] = np.where(est[rows], got, end[rows])
     return end
 
 
@@ -212,10 +211,8 @@ def _first_per_key(frame, codes):
     with the first non-missing value of each column of ``frame``; returns
     (frame, code of each output row)."""
     codes = np.asarray(codes, dtype=np.int64)
-    inv, uniq = pd.factorize(codes)
-    n_keys = len(uniq)
-    key_row = np.zeros(n_keys, dtype=np.int64)
-    key_row[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
+    inv, key_row = first_seen(codes)
+    n_keys = len(key_row)
     out = {}
     for col in frame.columns:
         values = frame[col]
@@ -228,7 +225,7 @@ def _first_per_key(frame, codes):
             out[col] = pd.Series(np.append(vuniq, None).astype(object)[picked], dtype=object)
         else:
             out[col] = values.to_numpy()[key_row]  # numeric columns have no missing values here
-    return pd.DataFrame(out), np.asarray(uniq, dtype=np.int64)
+    return pd.DataFrame(out), codes[key_row]
 
 
 def _dictionaries(idents, person_codes, alive, pres, person_keys, place_keys):

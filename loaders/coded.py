@@ -17,7 +17,9 @@ Examples
 import numpy as np
 import pandas as pd
 
-__all__ = ["coded_series", "categorical", "category_codes", "renumber"]
+from tracer.jit import jit_pays
+
+__all__ = ["coded_series", "categorical", "category_codes", "renumber", "renumber_numpy", "first_seen"]
 
 
 def coded_series(codes, values, index=None, name=None):
@@ -70,9 +72,35 @@ def renumber(values, upper):
     if upper > 4 * len(values) + 1024:
         codes, uniq = pd.factorize(values)
         return codes.astype(np.int64), len(uniq)
+    if not jit_pays(len(values)):
+        return renumber_numpy(values, upper)
+    from .kernels import first_appearance  # numba, imported on first use
+
+    codes, n = first_appearance(np.asarray(values, dtype=np.int64), int(upper))
+    return codes, int(n)
+
+
+def renumber_numpy(values, upper):
+    """:func:`renumber` by a lookup table in numpy (the kernel's twin)."""
     first = np.full(upper, len(values), dtype=np.int64)
     first[values[::-1]] = np.arange(len(values) - 1, -1, -1)
     seen = np.flatnonzero(first < len(values))
     table = np.empty(upper, dtype=np.int64)
     table[seen[np.argsort(first[seen], kind="stable")]] = np.arange(len(seen))
     return table[values], len(seen)
+
+
+def first_seen(codes):
+    """(codes renumbered in order of first appearance, first row of each
+    distinct code) of integer codes >= -1: ``pd.factorize(codes)[0]``
+    without hashing (a lookup table; -1 counts as a value like any other).
+
+    >>> inv, first = first_seen(np.array([5, -1, 5, 2]))
+    >>> inv.tolist(), first.tolist()
+    ([0, 1, 0, 2], [0, 1, 3])
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    inv, n = renumber(codes + 1, int(codes.max(initial=-1)) + 2)
+    first = np.empty(n, dtype=np.int64)
+    first[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
+    return inv, first

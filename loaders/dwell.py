@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tracer.errors import LoadError
+from tracer.jit import jit_pays
 
 from .coded import renumber
 
@@ -67,7 +68,7 @@ def _codes(values):
     small non-negative ones are renumbered by a lookup table, no hashing)."""
     values = np.asarray(values)
     if values.dtype.kind in "iu" and len(values) and values.min() >= 0:
-        return renumber(values.astype(np.int64), int(values.max()) + 1)[0]
+        return renumber(values.astype(np.int64, copy=False), int(values.max()) + 1)[0]
     return pd.factorize(values if values.dtype != object else pd.Series(values, dtype=object))[0]
 
 
@@ -78,7 +79,12 @@ def _order(p_codes, start, v_codes):
     bits = [int(x).bit_length() for x in (p_codes.max(), span, v_codes.max())]
     if sum(bits) > 63:
         return np.lexsort((v_codes, start, p_codes))
-    key = (p_codes.astype(np.int64) << (bits[1] + bits[2])) | ((start - start.min()) << bits[2]) | v_codes
+    key = p_codes.astype(np.int64)  # built in place: four fewer 8-byte-per-row temporaries
+    key <<= bits[1] + bits[2]
+    offset = start - start.min()
+    offset <<= bits[2]
+    key |= offset
+    key |= v_codes
     # equal keys are the same (person, time, venue): their order changes nothing
     return np.argsort(key)
 
@@ -102,7 +108,19 @@ def estimate_ends(person, place, start, estimate, dwell_s):
         return start.copy()
     p_codes, v_codes = _codes(person), _codes(place)
     order = _order(p_codes, start, v_codes)
-    p, v, s = p_codes[order], v_codes[order], start[order]
+    args = (order, p_codes.astype(np.int64, copy=False), v_codes.astype(np.int64, copy=False), start,
+            np.asarray(dwell_s, dtype=np.int64), np.asarray(estimate, dtype=bool))  # fmt: skip
+    if not jit_pays(n):
+        return ends_in_order_numpy(*args)
+    from .kernels import ends_in_order  # numba, imported on first use
+
+    return ends_in_order(*args)
+
+
+def ends_in_order_numpy(order, person, place, start, dwell_s, estimate):
+    """:func:`loaders.kernels.ends_in_order` in numpy (its twin)."""
+    n = len(order)
+    p, v, s = person[order], place[order], start[order]
     # runs of consecutive scans of one person at one venue
     new_run = np.ones(n, dtype=bool)
     new_run[1:] = (p[1:] != p[:-1]) | (v[1:] != v[:-1])
@@ -112,8 +130,6 @@ def estimate_ends(person, place, start, estimate, dwell_s):
     next_start = np.full(len(run_first), np.iinfo(np.int64).max, dtype=np.int64)
     same = run_person[1:] == run_person[:-1]
     next_start[:-1] = np.where(same, s[run_first[1:]], next_start[:-1])
-    cut = next_start[run_id]
-    end_sorted = np.minimum(s + np.asarray(dwell_s, dtype=np.int64)[order], cut)
     end = np.empty(n, dtype=np.int64)
-    end[order] = end_sorted
+    end[order] = np.minimum(s + dwell_s[order], next_start[run_id])
     return np.where(estimate, end, start)

@@ -36,7 +36,8 @@ PHONE_PREFIX = "phone:+86"
 
 
 class Resolved(NamedTuple):
-    """Per-row ``keys`` (object; None only for rows with no identifier),
+    """Per-row ``keys`` (object; None only for rows with no identifier;
+    ``keys`` itself is None when :func:`resolve` was called ``with_keys=False``),
     ``ambiguous`` (phone-keyed because the phone has several holders),
     ``conflict`` (first row of a (phone, document) pair whose phone has
     several holders), the ``aliases`` frame ``key, alias`` and ``codes``,
@@ -69,7 +70,7 @@ def phone_pairs_from_aliases(aliases):
     return out.astype(object).reset_index(drop=True)
 
 
-def resolve(rows, known=None):
+def resolve(rows, known=None, with_keys=True):
     """Resolve person keys of identity rows.
 
     Parameters
@@ -79,6 +80,8 @@ def resolve(rows, known=None):
         keys that are used as they are (canonical input). Columns may be
         categorical (then only their integer codes are read).
     known : DataFrame ``phone, doc`` of holders already in the store.
+    with_keys : bool, default True; False leaves ``keys`` None (callers
+        that read ``codes`` and ``uniques`` spare a per-row object array).
 
     Returns
     -------
@@ -97,7 +100,7 @@ def resolve(rows, known=None):
     key_code, ambiguous = key_code[combo], ambiguous[combo]
     conflict_rows = np.zeros(n, dtype=bool)
     conflict_rows[first[conflict]] = True  # the first row of each conflicting pair
-    keys = np.append(uniques, None).astype(object)[key_code]
+    keys = np.append(uniques, None).astype(object)[key_code] if with_keys else None
     return Resolved(keys, ambiguous, conflict_rows, aliases, key_code.astype(np.int64), uniques)
 
 
@@ -124,13 +127,14 @@ def _resolve_distinct(d_row, p_row, g_row, d_uniq, p_uniq, g_uniq, known):
     # key codes: documents, then phone keys (then given keys)
     key_code = np.where(has_doc, d_row, np.where(resolved, holder[np.maximum(p_row, 0)], n_doc + p_row))
     key_code = np.where(has_doc | has_phone, key_code, -1)
-    uniques = np.concatenate([d_uniq, np.full(n_doc - len(d_uniq), None, object), _phone_keys(p_uniq)])
+    phone_keys = _phone_keys(p_uniq)
+    uniques = np.concatenate([d_uniq, np.full(n_doc - len(d_uniq), None, object), phone_keys])
     ambiguous = phone_only & (n_holders > 1) & ~has_given
     shared = has_doc & (n_holders > 1) & ~has_given
     conflict = np.zeros(n, dtype=bool)
     if shared.any():
         conflict[shared] = ~pd.Series(p_row[shared] * n_doc + d_row[shared]).duplicated().to_numpy()
-    aliases = _aliases(uniques, d_uniq, p_uniq, (has_doc | has_phone) & ~has_given, has_doc, has_phone, key_code,
+    aliases = _aliases(uniques, d_uniq, phone_keys, (has_doc | has_phone) & ~has_given, has_doc, has_phone, key_code,
                        d_row, p_row)  # fmt: skip
     if has_given.any():  # canonical keys: codes of the strings themselves
         key_code = np.where(has_given, len(uniques) + g_row, key_code)
@@ -179,7 +183,7 @@ def _combine(*codes):
     return out
 
 
-def _aliases(uniques, d_uniq, p_uniq, ok, has_doc, has_phone, key_code, doc_code, phone_code):
+def _aliases(uniques, d_uniq, phone_keys, ok, has_doc, has_phone, key_code, doc_code, phone_code):
     """Every document and phone seen, under the row's key (rows ``ok``:
     keyed by a document or phone, not given)."""
     rows = np.flatnonzero(ok)
@@ -197,6 +201,6 @@ def _aliases(uniques, d_uniq, p_uniq, ok, has_doc, has_phone, key_code, doc_code
     is_doc = (np.arange(len(pair)) < len(m_doc))[keep]
     alias = np.empty(len(rows), dtype=object)
     alias[is_doc] = d_uniq[doc_code[rows[is_doc]]]
-    alias[~is_doc] = _phone_keys(p_uniq)[phone_code[rows[~is_doc]]]
+    alias[~is_doc] = phone_keys[phone_code[rows[~is_doc]]]
     return pd.DataFrame({"key": pd.Series(uniques[key_code[rows]], dtype=object),
                          "alias": pd.Series(alias, dtype=object)})  # fmt: skip

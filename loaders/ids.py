@@ -54,7 +54,7 @@ ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dty
 #: Check character for each value of ``sum(weights * digits) % 11``.
 ID_CHECK_CHARS = "10X98765432"
 
-_WEIGHTS_F32 = ID_WEIGHTS.astype(np.float32)
+_WEIGHTS_I32 = ID_WEIGHTS.astype(np.int32)
 _CHECK_BYTES = np.frombuffer(ID_CHECK_CHARS.encode("ascii"), dtype=np.uint8)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
@@ -147,8 +147,9 @@ def normalize_id_number(cells, today=None):
     today = today or datetime.date.today()
     arr, errors, warnings = _clean_id_text(s)
     mat, rows, ok18, ok15, lower_x = _id_matrix(arr)
-    # float32 matmul (BLAS) is exact here: sums stay below 2**24
-    weighted = mat[:, :17].astype(np.float32) @ _WEIGHTS_F32 - 48 * int(ID_WEIGHTS.sum())
+    # integer matmul (numpy's own loop): a float32 one goes to BLAS, whose
+    # worker threads then spin for a while and take a core from the load
+    weighted = mat[:, :17].astype(np.int32) @ _WEIGHTS_I32 - 48 * int(ID_WEIGHTS.sum())
     expected = _CHECK_BYTES[weighted.astype(np.int64) % 11]
     bad_check = ok18 & (mat[:, 17] != expected)
     mat[ok15, 17] = expected[ok15]

@@ -53,7 +53,7 @@ from .fields import (
     texts,
     timestamp_field,
 )
-from .coded import category_codes, coded_series
+from .coded import category_codes, coded_series, first_seen
 from .normalize import arrow_text, distinct_rows, mask_of, set_error, start_codes, to_ints
 from .timefast import parse_timestamp_column
 from .transport import Seat, normalize_flight_no, normalize_plate, normalize_train_no, parse_flight_seat, parse_train_seat
@@ -85,9 +85,11 @@ class Parsed(NamedTuple):
     """Output of a parser (row positions ``pos`` are 0-based in the file).
 
     ``idents``: ``pos, doc, phone, id_error, name, district`` (or ``key``
-    for canonical presences). ``presences``: ``pos, place_key, kind, start,
-    end, section, row, col, flags, open_end, estimate, place_name,
-    place_district``.
+    for canonical presences) of the rows not rejected. ``presences``:
+    ``pos, place_key, kind, start, end, section, row, col, flags, open_end,
+    estimate, place_name, place_district``, possibly also of rejected rows
+    (:func:`loaders.api.prepare` keeps those of rows with an identity row
+    that are still alive).
     """
 
     idents: pd.DataFrame
@@ -115,10 +117,13 @@ def _presences(n, place_key, kind, start, end, section=None, row=None, col=None,
 
 
 def _done(led, idents, *presences):
+    # only the identities are filtered: a rejected row has no identity row,
+    # hence no person key, and prepare drops presences without one (with the
+    # rows rejected later); filtering the presences here too cost a pass
     alive = led.alive
     idents = idents.assign(pos=np.arange(len(idents), dtype=np.int64))[alive]
-    frames = [p[alive[p["pos"].to_numpy()]] for p in presences]
-    return Parsed(idents.reset_index(drop=True), pd.concat(frames, ignore_index=True))
+    presences = presences[0] if len(presences) == 1 else pd.concat(presences, ignore_index=True)
+    return Parsed(idents.reset_index(drop=True), presences)
 
 
 def _place(led, t, column, prefix, keys=None):
@@ -152,10 +157,7 @@ def _first_rows(keys):
     """Row of each distinct key's first appearance (and of the first
     missing key), ascending."""
     codes, _ = category_codes(pd.Series(keys) if not isinstance(keys, pd.Series) else keys)
-    inv = pd.factorize(codes)[0]
-    first = np.empty(int(inv.max(initial=-1)) + 1, dtype=np.int64)
-    first[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
-    return np.sort(first)
+    return np.sort(first_seen(codes)[1])
 
 
 def _strip(cells):
@@ -261,21 +263,28 @@ def parse_venues(t, led, opts):
     # ledger is written on this thread, in the same order as ever
     scan = background(parse_timestamp_column, t.cells("scan_time"), opts.tz)
     exit_ = background(parse_timestamp_column, t.cells("exit_time"), opts.tz, t.cells("scan_time"))
-    venue = background(normalize_code, t.cells("venue_code"), "venue:", True)
+    venue = background(_venue_places, t)
     idents = identity_fields(t, led)
-    keys = _place(led, t, "venue_code", "venue:", keys=venue.result())
+    keys, place_name, place_district = venue.result()
+    keys = _place(led, t, "venue_code", "venue:", keys=keys)
     start, _ = timestamp_field(t, led, "scan_time", opts.tz, parsed=scan.result())
     end, has_exit = _optional_time(t, led, "exit_time", opts.tz, parsed=exit_.result())
     led.reject(has_exit & (end < start), "exit_time", "end-before-start")
     estimate = ~has_exit
     flags = np.where(estimate, FLAG_END_ESTIMATED, 0).astype(np.uint8) | FLAG_SEAT_UNKNOWN
-    first = _first_rows(keys)
     pres = _presences(
         t.n, keys, "venue", start, np.where(estimate, start, end), flags=flags, open_end=estimate,
-        estimate=estimate, place_name=_name_of(t, "venue_name", first=first),
-        place_district=_name_of(t, "district", first=first),
+        estimate=estimate, place_name=place_name, place_district=place_district,
     )  # fmt: skip
     return _done(led, idents, pres)
+
+
+def _venue_places(t):
+    """Venue place keys (categorical) and the name and district of each
+    key's first row (a worker job: no ledger writes)."""
+    keys = normalize_code(t.cells("venue_code"), "venue:", coded=True)
+    first = _first_rows(keys)
+    return keys, _name_of(t, "venue_name", first=first), _name_of(t, "district", first=first)
 
 
 def _optional_time(t, led, name, tz, base=None, parsed=None):

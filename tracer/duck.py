@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import duck_runs
 from .duck_dicts import batch_parts, check_place_kinds, entry_codes, insert_aliases, upsert_coded
@@ -281,7 +282,9 @@ class DuckStore:
         frame["source"] = np.int16(max(source, 0))
         step = max(int(self.append_chunk_rows), 1)
         for lo in range(0, len(frame), step):
-            chunk = frame.iloc[lo : lo + step]
+            # numeric columns handed over as Arrow arrays (zero copy): DuckDB
+            # scans Arrow in parallel, a pandas frame on one thread (2x slower)
+            chunk = pa.table({c: frame[c].to_numpy()[lo : lo + step] for c in PRESENCE_COLUMNS})
             with registered(self.con, _chunk=chunk):
                 self.con.execute(f"INSERT INTO presences SELECT {_PRESENCE_LIST} FROM _chunk")
             _report(progress, done + lo + len(chunk), total)

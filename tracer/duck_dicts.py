@@ -236,12 +236,12 @@ def batch_parts(batch):
         rows = batch.presences
         if (rows["end"].to_numpy() < rows["start"].to_numpy()).any():  # cheap invariant, kept as a guard
             raise ValidationError("batch presences: an end is before its start", hint="a loader bug; report it")
-        person_inv, person_keys = factorize_keys(rows["person_key"])
-        place_inv, place_keys = factorize_keys(rows["place_key"])
         # one trimmed row per key, listing every key of the batch (entry_codes checks)
         persons = _trusted(batch.persons, {"name": object, "district": object})
         places = _trusted(batch.places, {"kind": "Int8", "name": object, "district": object, "lat": "Float64",
                                          "lon": "Float64"})  # fmt: skip
+        person_inv, person_keys = _entry_rows(rows["person_key"], persons)
+        place_inv, place_keys = _entry_rows(rows["place_key"], places)
         aliases = batch.aliases[["key", "alias"]].reset_index(drop=True)
         return rows, person_inv, person_keys, place_inv, place_keys, persons, places, aliases
     rows = validate_presences(batch.presences, where=f"batch {batch.source or ''}".strip())
@@ -264,8 +264,23 @@ def _trusted(frame, attrs):
     return out
 
 
+def _entry_rows(keys, entries):
+    """:func:`factorize_keys` of a loader's categorical key column, whose
+    categories are usually the entries' keys in order: then its codes are
+    the entries' rows already (no hashing)."""
+    values = keys.array
+    if isinstance(values, pd.Categorical) and len(values.categories) == len(entries):
+        categories = np.asarray(values.categories, dtype=object)
+        codes = values.codes
+        if np.array_equal(categories, entries["key"].to_numpy(dtype=object)) and (codes >= 0).all():
+            return codes.astype(np.int64), categories
+    return factorize_keys(keys)
+
+
 def entry_codes(entries, codes, keys, what):
     """Codes of ``keys`` from the dictionary ``entries`` and their ``codes``."""
+    if len(keys) == len(entries) and np.array_equal(keys, entries["key"].to_numpy(dtype=object)):
+        return codes  # the entries' own keys, in their order
     at = pd.Index(entries["key"]).get_indexer(keys)
     if (at < 0).any():  # only a batch wrongly marked ``validated`` gets here
         raise ValidationError(f"batch presences: {what} key missing from the batch's {what}s frame",

@@ -17,7 +17,9 @@ In a module (numba cannot cache functions defined at a prompt)::
         return 2 * x
 """
 
-__all__ = ["JIT", "JIT_PARALLEL"]
+import sys
+
+__all__ = ["JIT", "JIT_PARALLEL", "JIT_MIN_ROWS", "jit_pays"]
 
 #: Serial kernels for ``numba.njit`` (which implies nopython mode): cached on
 #: disk, GIL released so callers may run them from threads.
@@ -25,3 +27,18 @@ JIT = dict(cache=True, nogil=True)
 
 #: Parallel drivers (``numba.prange``); same guarantees as :data:`JIT`.
 JIT_PARALLEL = dict(JIT, parallel=True)
+
+#: Inputs shorter than this go to the numpy twins of the loaders' kernels,
+#: unless numba is loaded already: importing and starting numba costs about
+#: 0.5 s once per process, which the kernels save back on a file of roughly
+#: a million rows (0.4-0.5 us a row), not on a smaller one.
+JIT_MIN_ROWS = 500_000
+
+
+def jit_pays(n):
+    """Whether a loader kernel is worth calling on ``n`` rows in this process.
+
+    >>> jit_pays(JIT_MIN_ROWS)
+    True
+    """
+    return n >= JIT_MIN_ROWS or "numba" in sys.modules

@@ -100,23 +100,31 @@ def fingerprint_coded(person_codes, person_keys, place_codes, place_keys, start,
     """
     from pandas.util import hash_array
 
-    def strings(codes, keys):
+    from .jit import jit_pays
+
+    def strings(keys):
+        # distinct keys: no point in hash_array factorizing them first (same hashes, 4x faster)
         keys = np.asarray(keys, dtype=object)
-        hashed = hash_array(keys, hash_key=_HASH_KEY) if len(keys) else np.zeros(0, dtype=np.uint64)
-        return hashed[np.asarray(codes, dtype=np.int64)]
+        return hash_array(keys, hash_key=_HASH_KEY, categorize=False) if len(keys) else np.zeros(0, dtype=np.uint64)
 
-    def ints(values):
-        values = np.asarray(values, dtype=np.int64)
-        if len(values) and values.min() == values.max():  # a constant column: one hash
-            return np.full(len(values), hash_array(values[:1].view(np.uint64))[0], dtype=np.uint64)
-        return hash_array(values.view(np.uint64))
+    ints = [np.asarray(v, dtype=np.int64) for v in (person_codes, place_codes, start, end, section, row, col)]
+    if not jit_pays(len(ints[2])):
+        return _combine_numpy(strings(person_keys), ints[0], strings(place_keys), *ints[1:]).view(np.int64)
+    from .hashing import combine_fingerprints  # numba, imported on first use
 
-    h = strings(person_codes, person_keys)
-    parts = [strings(place_codes, place_keys)] + [ints(v) for v in (start, end, section, row, col)]
+    return combine_fingerprints(strings(person_keys), ints[0], strings(place_keys), *ints[1:]).view(np.int64)
+
+
+def _combine_numpy(person_hash, person_codes, place_hash, place_codes, *numbers):
+    """:func:`tracer.hashing.combine_fingerprints` in numpy (its twin)."""
+    from pandas.util import hash_array
+
+    h = person_hash[person_codes]
+    parts = [place_hash[place_codes]] + [hash_array(v.view(np.uint64)) for v in numbers]
     with np.errstate(over="ignore"):
         for part in parts:
             h = (h * np.uint64(1_000_003)) ^ part
-    return h.view(np.int64)
+    return h
 
 
 _HASH_KEY = "tracer-presence1"  # 16 bytes: SipHash key; changing it changes every fingerprint
