@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .fields import background
 from .xlsx_numbers import builtin_kind, format_kind, number_text
 from .xlsx_scan import BOOL, ERROR, NUMBER, SHARED, TEXT, scan_sheet
 from .xlsx_xml import scan_shared_strings
@@ -63,13 +64,18 @@ def read_first_sheet(path):
     """
     try:
         with zipfile.ZipFile(path) as book:
-            sheet, shared, formats, is_1904 = _parts(book)
+            sheet, shared, formats, is_1904 = _parts(book, path)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, zlib.error, ElementTree.ParseError) as exc:
         raise Irregular(f"cannot read the workbook's parts: {type(exc).__name__}") from None
     return _columns(sheet, shared, formats, is_1904)
 
 
-def _parts(book):
+def _parts(book, path):
+    """The first sheet's XML (bytes), shared strings, cell formats, 1904 flag.
+
+    The sheet is unzipped on a worker thread (through its own handle on
+    ``path``; zlib releases the GIL) while the shared strings are unzipped
+    and scanned here."""
     names = {n.replace("\\", "/").lower(): n for n in book.namelist()}
 
     def read(name):
@@ -83,13 +89,22 @@ def _parts(book):
     xl = targets[-1][: targets[-1].rfind("/") + 1].removeprefix("/")
     workbook = _xml(read(f"{xl}workbook.xml"), "workbook")
     sheet_path, is_1904 = _first_sheet(workbook, _xml(read(f"{xl}_rels/workbook.xml.rels"), "relationships"), xl)
-    sheet = read(sheet_path)
-    if sheet is None:
+    if sheet_path.lower() not in names:
         raise Irregular("the first sheet's part is missing")
+    sheet_job = background(_read_member, path, names[sheet_path.lower()])
     styles = read(f"{xl}styles.xml")
     formats = _formats(_xml(styles, "styles")) if styles is not None else np.zeros(0, np.int8)
     shared = read(f"{xl}sharedStrings.xml")
-    return sheet, (_shared_strings(shared) if shared is not None else None), formats, is_1904
+    try:
+        shared = _shared_strings(shared) if shared is not None else None
+    finally:
+        sheet = sheet_job.result()  # waited for even when the strings fail: no stray reader
+    return sheet, shared, formats, is_1904
+
+
+def _read_member(path, name):
+    with zipfile.ZipFile(path) as book:
+        return book.read(name)
 
 
 def _xml(data, what):
