@@ -479,3 +479,41 @@ def test_validated_batch_stores_what_the_plain_batch_stores(tmp_path):
                            for t in ("presences", "persons", "places", "aliases")])
     for plain, coded in zip(*tables):
         assert plain.equals(coded)
+
+
+CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(utf8_rows=st.lists(st.tuples(st.text(CJK, min_size=3, max_size=4), st.text(CJK, min_size=2, max_size=6)),
+                          min_size=1, max_size=4),
+       gb_name=st.text(CJK, min_size=2, max_size=4))  # fmt: skip
+def test_utf8_rows_then_gb18030_rows_are_refused_not_garbled(tmp_path_factory, utf8_rows, gb_name):
+    """A UTF-8 export with GB18030 rows appended: decoding it whole as GB18030
+    would garble the UTF-8 names silently, so the load stops and says where."""
+    tmp = tmp_path_factory.mktemp("mixed")
+    head = "name,id_number,phone,venue_code,venue_name,scan_time\n"
+    rows = [f"{n},11010519491231002X,1381234567{i % 10},V{i},{v}店,2020-02-01 10:00\n"
+            for i, (n, v) in enumerate(utf8_rows)]  # fmt: skip
+    tail = f"{gb_name},11010519491231002X,13812345679,V9,书店,2020-02-01 11:00\n"
+    body = (head + "".join(rows)).encode("utf-8")
+    path = tmp / "mixed.csv"
+    path.write_bytes(body + tail.encode("gb18030"))
+    assert len(body) - len(body.decode("utf-8")) >= 12  # enough UTF-8 text to tell (6+ characters)
+    with DuckStore(tmp / "t.duckdb") as store:
+        with pytest.raises(LoadError, match=f"mixes encodings.*line {len(rows) + 2} is not UTF-8"):
+            load_files(store, "venues", [str(path)])
+        assert len(store.presences()) == 0
+        # Told the encoding, it reads the file as asked (the analyst's call), or says it cannot.
+        try:
+            assert load_files(store, "venues", [str(path)], encoding="gb18030").loaded == len(rows) + 1
+        except LoadError as exc:
+            assert "cannot decode with encoding 'gb18030'" in str(exc) and len(store.presences()) == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(CJK, min_size=1, max_size=8), min_size=1, max_size=6))
+def test_gb18030_files_are_not_taken_for_mixed_ones(cells):
+    from loaders.io import _refuse_mixed
+
+    _refuse_mixed("f.csv", ("name," + ",".join(cells) + "\n").encode("gb18030"))  # raises if it were refused
