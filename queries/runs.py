@@ -186,8 +186,9 @@ def _load_cases(store, run_id, tz):
         "window_start_s": frame["window_start_s"].to_numpy(np.int64),
         "window_end_s": frame["window_end_s"].to_numpy(np.int64),
     })  # fmt: skip
-    return out.assign(window_start=from_epoch_s(out["window_start_s"], tz),
-                      window_end=from_epoch_s(out["window_end_s"], tz))  # fmt: skip
+    from tracer.tracing import with_windows
+
+    return with_windows(out, tz)
 
 
 def _epoch_s(values):

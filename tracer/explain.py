@@ -129,6 +129,7 @@ def with_evidence(store, run):
     import dataclasses
 
     from .config import ModelConfig
+    from .schema import DEFAULT_TZ
     from .timeutil import from_epoch_s
     from .tracing import trace
 
@@ -142,7 +143,7 @@ def with_evidence(store, run):
             " so there is no evidence to show",
             hint="trace the cases again and explain the new run",
         )
-    tz = params.get("tz") or "Asia/Shanghai"
+    tz = params.get("tz") or DEFAULT_TZ
     ref = from_epoch_s(cases["reference_s"].to_numpy(np.int64), tz)
     asym = cases["asymptomatic"].to_numpy(bool)
     inputs = pd.DataFrame({

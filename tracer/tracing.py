@@ -224,11 +224,16 @@ def trace(
         "tz": tz,
         "model": cfg.to_dict(),
     }
-    cases_out = case_frame.assign(
-        window_start=from_epoch_s(case_frame["window_start_s"], tz),
-        window_end=from_epoch_s(case_frame["window_end_s"], tz),
-    )
+    cases_out = with_windows(case_frame, tz)
     return _finish(store, all_events, all_contacts, cases_out, params, tz)
+
+
+def with_windows(cases, tz):
+    """``cases`` (``window_start_s``, ``window_end_s``: UTC epoch seconds)
+    with ``window_start``/``window_end`` as local times in ``tz``: the
+    ``cases`` frame of a :class:`TraceResult` or a saved run."""
+    return cases.assign(window_start=from_epoch_s(cases["window_start_s"], tz),
+                        window_end=from_epoch_s(cases["window_end_s"], tz))  # fmt: skip
 
 
 def _hop_index(store, sources, linger_s):
