@@ -17,10 +17,13 @@ Examples
 ([600, 0], [0, 1, 2])
 """
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from .errors import ValidationError
+from .grouping import group_rows
+from .index_sort import chunks_of_runs, duration_bucket, sort_persons, sort_places
 from .jit import JIT, JIT_PARALLEL
 from .schema import PRESENCE_COLUMNS
 
@@ -36,386 +39,73 @@ _DEFAULTS = {"kind": 0, "section": -1, "row": -1, "col": -1, "flags": 0}
 #: Starts must span less than 2**START_BITS seconds, so that the per-place
 #: sort key ``bucket * (span + 1) + (start - min start)`` fits in an int64.
 START_BITS = 58
-#: Places (or persons) with at most this many rows use an insertion sort,
-#: longer runs a radix sort with digits of at most RADIX_BITS bits.
-SMALL_SORT = 16
-RADIX_BITS = 11
-RADIX = 1 << RADIX_BITS
-#: Bits of a place or person code handled per grouping pass (fan-out 2**12).
-GROUP_BITS = 12
 
 
 @njit(**JIT)
-def duration_bucket(dur_s):
-    """``floor(log2(dur_s + 1))`` for ``0 <= dur_s < 2**32``, by integer
-    comparisons (exact, no floats).
-
-    >>> [duration_bucket(d) for d in (0, 1, 2, 3, 59, 60, 3600)]
-    [0, 1, 1, 2, 5, 5, 11]
-    """
-    x = np.int64(dur_s) + 1
-    b = 0
-    if x >= 1 << 16:
-        x >>= 16
-        b += 16
-    if x >= 1 << 8:
-        x >>= 8
-        b += 8
-    if x >= 1 << 4:
-        x >>= 4
-        b += 4
-    if x >= 1 << 2:
-        x >>= 2
-        b += 2
-    if x >= 1 << 1:
-        b += 1
-    return b
-
-
-@njit(**JIT)
-def _durations_kernel(start, end):
-    """``end - start`` as int32 and the first row that breaks the contract:
-    ``(dur, row, problem)`` with problem 0 none, 1 end before start, 2 too
-    long for int32, 3 starts spanning 2**58 seconds or more."""
-    dur = np.empty(start.size, np.int32)
-    t0 = start[0] if start.size else 0
+def _durations_chunk(start, end, lo, hi, dur, out):
+    """``dur[lo:hi] = end - start`` as int32; ``out`` gets (first bad row or
+    -1, problem, min start, max start) with problem 0 none, 1 end before
+    start, 2 too long for int32."""
+    t0 = start[lo] if hi > lo else 0
     t1 = t0
-    for i in range(start.size):
+    for i in range(lo, hi):
         d = end[i] - start[i]
-        if d < 0:
-            return dur, i, 1
-        if d > 2147483647:
-            return dur, i, 2
+        if d < 0 or d > 2147483647:
+            out[0], out[1] = i, 1 if d < 0 else 2
+            return
         dur[i] = d
         t0 = min(t0, start[i])
         t1 = max(t1, start[i])
-    if t1 - t0 >= 1 << START_BITS:
+    out[0], out[1], out[2], out[3] = -1, 0, t0, t1
+
+
+@njit(**JIT_PARALLEL)
+def _durations_parallel(start, end, bounds, dur, out):
+    for t in prange(bounds.size - 1):
+        _durations_chunk(start, end, bounds[t], bounds[t + 1], dur, out[t])
+
+
+def _durations_kernel(start, end, parallel_min):
+    """``end - start`` as int32 and the first row that breaks the contract:
+    ``(dur, row, problem)`` with problem 0 none, 1 end before start, 2 too
+    long for int32, 3 starts spanning 2**58 seconds or more."""
+    n = start.size
+    dur = np.empty(n, np.int32)
+    n_chunks = numba.get_num_threads() if n >= parallel_min else 1
+    bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64)
+    out = np.zeros((n_chunks, 4), np.int64)
+    if n_chunks > 1:
+        _durations_parallel(start, end, bounds, dur, out)
+    else:
+        _durations_chunk(start, end, 0, n, dur, out[0])
+    for row, problem, _, _ in out:
+        if problem:
+            return dur, int(row), int(problem)
+    filled = bounds[1:] > bounds[:-1]
+    if filled.any() and int(out[filled, 3].max()) - int(out[filled, 2].min()) >= 1 << START_BITS:
         return dur, 0, 3
     return dur, -1, 0
 
 
-# Grouping rows by a code (place, person) is an LSD radix sort on the code:
-# one or two stable scatter passes whose fan-out (at most 2**12 buckets for
-# realistic code spaces) stays in cache, where a single counting-sort pass
-# over 10**6 codes would miss the cache on every row. A row's columns
-# travel together as one row of an (n, m) int64 block.
-
-
 @njit(**JIT)
-def _digit_cursors(codes, shift, digit_bits):
-    """Where each digit value's rows start in a stable counting-sort pass."""
-    radix = 1 << digit_bits
-    count = np.zeros(radix + 1, np.int64)
-    for i in range(codes.size):
-        count[((codes[i] >> shift) & (radix - 1)) + 1] += 1
-    for d in range(radix):
-        count[d + 1] += count[d]
-    return count
-
-
-@njit(**JIT)
-def _scatter_pass(codes, rows, shift, digit_bits, out_codes, out_rows):
-    """One stable counting-sort pass of packed rows on bits
-    ``[shift, shift + digit_bits)`` of the codes."""
-    cursor = _digit_cursors(codes, shift, digit_bits)
-    mask = (1 << digit_bits) - 1
-    for i in range(codes.size):
-        d = (codes[i] >> shift) & mask
-        j = cursor[d]
-        cursor[d] = j + 1
-        out_codes[j] = codes[i]
-        for c in range(rows.shape[1]):
-            out_rows[j, c] = rows[i, c]
-
-
-@njit(**JIT)
-def _scatter_places_first(place, digit_bits, start, dur, person, section, row, col, flags,
-                          out_codes, out_rows):
-    """The first pass of the place grouping, packing each row on the way:
-    start, ``dur << 32 | person``, and section, row, col, flags in one int64."""
-    cursor = _digit_cursors(place, 0, digit_bits)
-    mask = (1 << digit_bits) - 1
-    for i in range(place.size):
-        d = place[i] & mask
-        j = cursor[d]
-        cursor[d] = j + 1
-        out_codes[j] = place[i]
-        out_rows[j, 0] = start[i]
-        out_rows[j, 1] = (np.int64(dur[i]) << 32) | np.int64(person[i])
-        out_rows[j, 2] = ((np.int64(section[i]) & 0xFFFF) | ((np.int64(row[i]) & 0xFFFF) << 16)
-                          | ((np.int64(col[i]) & 0xFFFF) << 32) | (np.int64(flags[i]) << 48))
-
-
-@njit(**JIT)
-def _scatter_persons_first(person, digit_bits, start, out_codes, out_rows):
-    """The first pass of the person grouping: rows of (position, start)."""
-    cursor = _digit_cursors(person, 0, digit_bits)
-    mask = (1 << digit_bits) - 1
-    for i in range(person.size):
-        d = person[i] & mask
-        j = cursor[d]
-        cursor[d] = j + 1
-        out_codes[j] = person[i]
-        out_rows[j, 0] = i
-        out_rows[j, 1] = start[i]
-
-
-@njit(**JIT)
-def _run_offsets(sorted_codes, n_codes):
-    """``n_codes + 1`` offsets of the runs of sorted codes."""
-    off = np.empty(n_codes + 1, np.int64)
-    j = 0
-    for c in range(n_codes + 1):
-        while j < sorted_codes.size and sorted_codes[j] < c:
-            j += 1
-        off[c] = j
-    return off
-
-
-def _group_rows(first_pass, codes, n_codes, n_columns, *columns):
-    """Stable grouping of rows by ``codes``: ``(offsets, packed rows)``.
-
-    ``first_pass`` (one of the ``_scatter_*_first`` kernels) scatters and
-    packs the ``columns``; later passes move packed rows.
-    """
-    bits = max(int(n_codes - 1).bit_length(), 1)
-    passes = -(-bits // GROUP_BITS)
-    digit_bits = -(-bits // passes)
-    out_codes = np.empty(codes.size, np.int32)
-    out_rows = np.empty((codes.size, n_columns), np.int64)
-    first_pass(codes, digit_bits, *columns, out_codes, out_rows)
-    codes, rows = out_codes, out_rows
-    if passes > 1:
-        out_codes, out_rows = np.empty_like(codes), np.empty_like(rows)
-    for p in range(1, passes):
-        _scatter_pass(codes, rows, p * digit_bits, digit_bits, out_codes, out_rows)
-        codes, out_codes, rows, out_rows = out_codes, codes, out_rows, rows
-    return _run_offsets(codes, n_codes), rows
-
-
-@njit(**JIT)
-def _unpack(i0, i1, rows, start, dur, person, section, row, col, flags):
-    for i in range(i0, i1):
-        start[i] = rows[i, 0]
-        dur[i] = np.int32(rows[i, 1] >> 32)
-        person[i] = np.int32(rows[i, 1] & 0xFFFFFFFF)
-        seat = rows[i, 2]
-        section[i] = np.int16(seat & 0xFFFF)
-        row[i] = np.int16((seat >> 16) & 0xFFFF)
-        col[i] = np.int16((seat >> 32) & 0xFFFF)
-        flags[i] = np.uint8(seat >> 48)
-
-
-@njit(**JIT_PARALLEL)
-def _unpack_parallel(bounds, rows, start, dur, person, section, row, col, flags):
-    for t in prange(bounds.size - 1):
-        _unpack(bounds[t], bounds[t + 1], rows, start, dur, person, section, row, col, flags)
-
-
-def _unpack_columns(rows, parallel_min):
-    """The index columns from packed place rows (all threads from
-    ``parallel_min`` rows)."""
-    n = rows.shape[0]
-    out = (np.empty(n, np.int64), np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n, np.int16),
-           np.empty(n, np.int16), np.empty(n, np.int16), np.empty(n, np.uint8))
-    if n < parallel_min:
-        _unpack(0, n, rows, *out)
-    else:
-        _unpack_parallel(np.linspace(0, n, 9).astype(np.int64), rows, *out)
-    return dict(zip(("start", "dur", "person", "section", "row", "col", "flags"), out))
-
-
-@njit(**JIT)
-def _bit_length(x):
-    b = 0
-    while x > 0:
-        x >>= 1
-        b += 1
-    return b
-
-
-@njit(**JIT)
-def _run_perm(keys, k, perm, tmp_keys, tmp_perm, count):
-    """Stable order of the non-negative ``keys[:k]`` into ``perm[:k]``.
-
-    Short runs: insertion sort. Longer runs: LSD radix sort with digits of
-    about ``log2(k)`` bits (measured faster than numba's sorts from ~30
-    keys up). ``keys`` is clobbered; the buffers hold at least ``k`` items
-    (``count`` at least ``RADIX + 1``).
-    """
-    for i in range(k):
-        perm[i] = i
-    if k <= SMALL_SORT:
-        for i in range(1, k):
-            key = keys[i]
-            j = i - 1
-            while j >= 0 and keys[perm[j]] > key:
-                perm[j + 1] = perm[j]
-                j -= 1
-            perm[j + 1] = i
-        return
-    top = 0
-    for i in range(k):
-        top = max(top, keys[i])
-    digit_bits = min(max(_bit_length(k), 4), RADIX_BITS)
-    radix = 1 << digit_bits
-    src_k, dst_k, src_p, dst_p = keys, tmp_keys, perm, tmp_perm
-    passes = 0
-    shift = 0
-    while (top >> shift) > 0:
-        count[:radix + 1] = 0
-        for i in range(k):
-            count[((src_k[i] >> shift) & (radix - 1)) + 1] += 1
-        for d in range(radix):
-            count[d + 1] += count[d]
-        for i in range(k):
-            d = (src_k[i] >> shift) & (radix - 1)
-            j = count[d]
-            count[d] = j + 1
-            dst_k[j] = src_k[i]
-            dst_p[j] = src_p[i]
-        src_k, dst_k, src_p, dst_p = dst_k, src_k, dst_p, src_p
-        passes += 1
-        shift += digit_bits
-    if passes % 2 == 1:
-        perm[:k] = tmp_perm[:k]
-
-
-@njit(**JIT)
-def _permute_run(arr, lo, perm, k, tmp):
-    """``arr[lo:lo + k] = arr[lo:lo + k][perm[:k]]`` using the buffer ``tmp``."""
-    for i in range(k):
-        tmp[i] = arr[lo + i]
-    for i in range(k):
-        arr[lo + i] = tmp[perm[i]]
-
-
-def _chunks(off, parallel_min, n_chunks=64):
-    """Split the runs described by ``off`` into chunks of about equal rows,
-    so parallel threads share the work and reuse their buffers; one chunk
-    when the rows (fewer than ``parallel_min``) are too few to repay waking
-    the threads."""
-    n = int(off[-1])
-    if n < parallel_min:
-        return np.array([0, off.size - 1], np.int64)
-    bounds = np.searchsorted(off, np.linspace(0, n, n_chunks + 1).astype(np.int64), side="left")
-    bounds[0], bounds[-1] = 0, off.size - 1
-    return np.unique(bounds)
-
-
-@njit(**JIT)
-def _longest_run(off, c0, c1):
-    longest = 0
-    for c in range(c0, c1):
-        longest = max(longest, off[c + 1] - off[c])
-    return longest
-
-
-@njit(**JIT)
-def _sort_place_chunk(place_off, p0, p1, rows):
-    """Sort the runs of places ``p0 .. p1 - 1`` of the packed ``rows`` by
-    (duration bucket, start), stably, in place."""
-    size = _longest_run(place_off, p0, p1)
-    keys = np.empty(size, np.int64)
-    perm = np.empty(size, np.int64)
-    tmp = np.empty(size, np.int64)
-    tmp_perm = np.empty(size, np.int64)
-    tmp_rows = np.empty((size, rows.shape[1]), np.int64)
-    count = np.empty(RADIX + 1, np.int64)
-    for p in range(p0, p1):
-        lo = place_off[p]
-        k = place_off[p + 1] - lo
-        if k < 2:
-            continue
-        t0 = rows[lo, 0]
-        t1 = rows[lo, 0]
-        for i in range(lo + 1, lo + k):
-            t0 = min(t0, rows[i, 0])
-            t1 = max(t1, rows[i, 0])
-        for i in range(k):
-            keys[i] = duration_bucket(rows[lo + i, 1] >> 32) * (t1 - t0 + 1) + (rows[lo + i, 0] - t0)
-        _run_perm(keys, k, perm, tmp, tmp_perm, count)
-        for i in range(k):
-            for c in range(rows.shape[1]):
-                tmp_rows[i, c] = rows[lo + i, c]
-        for i in range(k):
-            for c in range(rows.shape[1]):
-                rows[lo + i, c] = tmp_rows[perm[i], c]
-
-
-@njit(**JIT_PARALLEL)
-def _sort_places_parallel(place_off, chunks, rows):
-    """:func:`_sort_place_chunk` over the chunks, in parallel."""
-    for c in prange(chunks.size - 1):
-        _sort_place_chunk(place_off, chunks[c], chunks[c + 1], rows)
-
-
-@njit(**JIT)
-def _sort_person_chunk(by_person, person_off, q0, q1, start):
-    """Sort the positions of persons ``q0 .. q1 - 1`` by start (ties by
-    position: stable); ``start`` is aligned with ``by_person``."""
-    size = _longest_run(person_off, q0, q1)
-    keys = np.empty(size, np.int64)
-    perm = np.empty(size, np.int64)
-    tmp = np.empty(size, np.int32)
-    tmp_keys = np.empty(size, np.int64)
-    tmp_perm = np.empty(size, np.int64)
-    count = np.empty(RADIX + 1, np.int64)
-    for q in range(q0, q1):
-        lo = person_off[q]
-        k = person_off[q + 1] - lo
-        if k < 2:
-            continue
-        t0 = start[lo]
-        for i in range(lo + 1, lo + k):
-            t0 = min(t0, start[i])
-        for i in range(k):
-            keys[i] = start[lo + i] - t0
-        _run_perm(keys, k, perm, tmp_keys, tmp_perm, count)
-        _permute_run(by_person, lo, perm, k, tmp)
-
-
-@njit(**JIT_PARALLEL)
-def _sort_persons_parallel(by_person, person_off, chunks, start):
-    """:func:`_sort_person_chunk` over the chunks, in parallel."""
-    for c in prange(chunks.size - 1):
-        _sort_person_chunk(by_person, person_off, chunks[c], chunks[c + 1], start)
-
-
-def _sort_places(place_off, rows, parallel_min):
-    chunks = _chunks(place_off, parallel_min)
-    if chunks.size == 2:
-        _sort_place_chunk(place_off, 0, place_off.size - 1, rows)
-    else:
-        _sort_places_parallel(place_off, chunks, rows)
-
-
-def _sort_persons(by_person, person_off, start, parallel_min):
-    chunks = _chunks(person_off, parallel_min)
-    if chunks.size == 2:
-        _sort_person_chunk(by_person, person_off, 0, person_off.size - 1, start)
-    else:
-        _sort_persons_parallel(by_person, person_off, chunks, start)
-
-
-@njit(**JIT)
-def _segments(place_off, dur_sorted):
-    """Segments of the sorted rows: ``(seg_place, seg_lo, seg_maxdur, place_seg)``."""
-    n_places = place_off.size - 1
+def _count_segments(place_off, p0, p1, dur_sorted):
+    """How many segments places ``p0 .. p1 - 1`` have."""
     n_seg = 0
-    for p in range(n_places):
+    for p in range(p0, p1):
         prev_b = -1
         for i in range(place_off[p], place_off[p + 1]):
             b = duration_bucket(dur_sorted[i])
             if b != prev_b:
                 n_seg += 1
                 prev_b = b
-    seg_place = np.empty(n_seg, np.int32)
-    seg_lo = np.empty(n_seg + 1, np.int64)
-    seg_maxdur = np.zeros(n_seg, np.int64)
-    place_seg = np.empty(n_places + 1, np.int64)
-    s = -1
-    for p in range(n_places):
+    return n_seg
+
+
+@njit(**JIT)
+def _fill_segments(place_off, p0, p1, dur_sorted, s0, seg_place, seg_lo, seg_maxdur, place_seg):
+    """Segments of places ``p0 .. p1 - 1``, the first one numbered ``s0``."""
+    s = s0 - 1
+    for p in range(p0, p1):
         place_seg[p] = s + 1
         prev_b = -1
         for i in range(place_off[p], place_off[p + 1]):
@@ -424,11 +114,55 @@ def _segments(place_off, dur_sorted):
                 s += 1
                 seg_place[s] = p
                 seg_lo[s] = i
+                seg_maxdur[s] = 0
                 prev_b = b
             seg_maxdur[s] = max(seg_maxdur[s], dur_sorted[i])
+
+
+@njit(**JIT_PARALLEL)
+def _segments_kernel(place_off, chunks, dur_sorted):
+    """Segments of the sorted rows: ``(seg_place, seg_lo, seg_maxdur,
+    place_seg)``; each chunk of places counts, then fills, its own."""
+    n_chunks = chunks.size - 1
+    first = np.zeros(n_chunks + 1, np.int64)
+    for c in prange(n_chunks):
+        first[c + 1] = _count_segments(place_off, chunks[c], chunks[c + 1], dur_sorted)
+    for c in range(n_chunks):
+        first[c + 1] += first[c]
+    n_seg = first[n_chunks]
+    n_places = place_off.size - 1
+    seg_place = np.empty(n_seg, np.int32)
+    seg_lo = np.empty(n_seg + 1, np.int64)
+    seg_maxdur = np.empty(n_seg, np.int64)
+    place_seg = np.empty(n_places + 1, np.int64)
+    for c in prange(n_chunks):
+        _fill_segments(place_off, chunks[c], chunks[c + 1], dur_sorted, first[c], seg_place, seg_lo,
+                       seg_maxdur, place_seg)
     place_seg[n_places] = n_seg
     seg_lo[n_seg] = dur_sorted.size
     return seg_place, seg_lo, seg_maxdur, place_seg
+
+
+@njit(**JIT)
+def _segments_serial(place_off, dur_sorted):
+    """:func:`_segments_kernel` on one thread."""
+    n_places = place_off.size - 1
+    n_seg = _count_segments(place_off, 0, n_places, dur_sorted)
+    seg_place = np.empty(n_seg, np.int32)
+    seg_lo = np.empty(n_seg + 1, np.int64)
+    seg_maxdur = np.empty(n_seg, np.int64)
+    place_seg = np.empty(n_places + 1, np.int64)
+    _fill_segments(place_off, 0, n_places, dur_sorted, 0, seg_place, seg_lo, seg_maxdur, place_seg)
+    place_seg[n_places] = n_seg
+    seg_lo[n_seg] = dur_sorted.size
+    return seg_place, seg_lo, seg_maxdur, place_seg
+
+
+def _segments(place_off, dur_sorted, parallel_min):
+    chunks = chunks_of_runs(place_off, parallel_min)
+    if chunks.size == 2:
+        return _segments_serial(place_off, dur_sorted)
+    return _segments_kernel(place_off, chunks, dur_sorted)
 
 
 @njit(**JIT)
@@ -477,9 +211,9 @@ def _code_space(codes, given, what):
     return int(given)
 
 
-def _durations(start, end):
+def _durations(start, end, parallel_min):
     """``end - start`` as int32 after checking the interval contract."""
-    dur, i, problem = _durations_kernel(start, end)
+    dur, i, problem = _durations_kernel(start, end, parallel_min)
     if problem == 1:
         raise ValidationError(f"presences: row {i}: end {end[i]} is before start {start[i]}",
                               hint="end must be >= start")
@@ -514,7 +248,7 @@ def build_arrays(presences, n_persons=None, n_places=None, *, parallel_min):
         raise ValidationError(f"presences: {n} rows exceed one index (2**31 - 1)",
                               hint="partition the presences by place and build one index per part")
     cols = {c: _column(presences, c, n) for c in FRAME_COLUMNS if c != "end"}
-    dur = _durations(cols["start"], _column(presences, "end", n))
+    dur = _durations(cols["start"], _column(presences, "end", n), parallel_min)
     n_places = _code_space(cols["place"], n_places, "place")
     n_persons = _code_space(cols["person"], n_persons, "person")
     place_kind, bad = _place_kinds(cols["place"], cols["kind"], n_places)
@@ -522,15 +256,13 @@ def build_arrays(presences, n_persons=None, n_places=None, *, parallel_min):
         p = int(cols["place"][bad])
         raise ValidationError(f"presences: row {bad}: place {p} has kinds {place_kind[p]} and {cols['kind'][bad]}",
                               hint="a place code has exactly one kind; check the place dictionary")
-    place_off, rows = _group_rows(_scatter_places_first, cols["place"], n_places, 3, cols["start"], dur,
-                                  *(cols[c] for c in ("person", "section", "row", "col", "flags")))
-    _sort_places(place_off, rows, parallel_min)
-    arrays = _unpack_columns(rows, parallel_min)
-    del rows
-    seg_place, seg_lo, seg_maxdur, place_seg = _segments(place_off, arrays["dur"])
-    person_off, rows = _group_rows(_scatter_persons_first, arrays["person"], n_persons, 2, arrays["start"])
-    by_person, start_by_person = rows[:, 0].astype(np.int32), np.ascontiguousarray(rows[:, 1])
-    del rows
-    _sort_persons(by_person, person_off, start_by_person, parallel_min)
+    place_off, rows = group_rows("places", cols["place"], n_places, cols["start"], dur,
+                                 *(cols[c] for c in ("person", "section", "row", "col", "flags")),
+                                 parallel_min=parallel_min)
+    arrays = sort_places(place_off, rows, parallel_min)
+    seg_place, seg_lo, seg_maxdur, place_seg = _segments(place_off, arrays["dur"], parallel_min)
+    person_off, rows = group_rows("persons", arrays["person"], n_persons, arrays["start"],
+                                  parallel_min=parallel_min, scratch=rows)  # the place rows are done with
+    by_person = sort_persons(person_off, rows, parallel_min)
     return dict(arrays, seg_place=seg_place, seg_lo=seg_lo, seg_maxdur=seg_maxdur, place_seg=place_seg,
                 place_kind=place_kind, by_person=by_person, person_off=person_off)
