@@ -178,6 +178,26 @@ def test_unknown_person_lists_keys(path):
             store.person_keys([0, 99])
 
 
+@pytest.mark.parametrize("n_persons", [3, 2_500])   # a join below tracer.duck._KEY_CACHE_MIN codes, a whole dictionary above
+def test_key_lookups_agree_as_objects_and_arrow(path, n_persons):
+    with DuckStore(path) as store:
+        store.append(Batch(rows(*((f"p{i}", f"venue:{i % 7}", 60 * i, 60 * i + 30) for i in range(n_persons)))))
+        persons, places = store.persons(), store.places()
+        codes = persons["code"].to_numpy()[::-1].repeat(2)   # any order, repeated
+        want = persons.set_index("code")["key"].loc[codes].tolist()
+        assert store.person_keys(codes).tolist() == want
+        assert store.person_key_array(codes).to_pylist() == want
+        want = places.set_index("code")["key"].loc[places["code"]].tolist()
+        assert store.place_key_array(places["code"].to_numpy()).to_pylist() == want
+        for lookup in (store.person_keys, store.person_key_array):
+            with pytest.raises(UnknownPerson, match=str(n_persons + 5)):
+                lookup(np.r_[codes, n_persons + 5])
+        # a later append (new version) is seen by the cached dictionary
+        store.append(Batch(rows(*((f"q{i}", "venue:0", 0, 30) for i in range(n_persons)))))
+        persons = store.persons()
+        assert store.person_key_array(persons["code"].to_numpy()).to_pylist() == persons["key"].tolist()
+
+
 def test_bad_batches_leave_store_unchanged(path):
     with DuckStore(path) as store:
         store.append(Batch(rows(("a", "venue:1", 0, 60))))

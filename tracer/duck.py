@@ -393,23 +393,40 @@ class DuckStore:
         """Place keys (object array of str) of int codes, in order."""
         return self._keys_of("places", codes)
 
-    def _keys_of(self, table, codes):
+    def person_key_array(self, codes):
+        """:meth:`person_keys` as a pyarrow string array (no Python strings)."""
+        return self._keys_of("persons", codes, arrow=True)
+
+    def place_key_array(self, codes):
+        """:meth:`place_keys` as a pyarrow string array (no Python strings)."""
+        return self._keys_of("places", codes, arrow=True)
+
+    def _keys_of(self, table, codes, arrow=False):
         codes = np.asarray(codes, dtype=np.int64).ravel()
+        what = "person" if table == "persons" else "place"
         cached = self._key_cache.get(table)
         if cached is not None and cached[0] != self.version:
             cached = None
         if cached is None and len(codes) > _KEY_CACHE_MIN:
             # Many codes: read the whole dictionary once per store version
-            # (codes are dense) instead of joining every time.
-            keys = self._query(f"SELECT key FROM {table} ORDER BY code")["key"].to_numpy(dtype=object)
-            cached = self._key_cache[table] = (self.version, keys)
+            # (codes are dense) as one Arrow array, instead of joining every time.
+            import pyarrow as pa
+
+            got = self.con.sql(f"SELECT code, key FROM {table} ORDER BY code").to_arrow_table()
+            if len(got) and got.column("code")[len(got) - 1].as_py() != len(got) - 1:  # a gap: not dense
+                got = None
+            if got is not None:
+                keys = got.column("key").combine_chunks().cast(pa.string())
+                cached = self._key_cache[table] = (self.version, keys)
         if cached is not None:
+            import pyarrow as pa
+
             table_keys = cached[1]
             bad = codes[(codes < 0) | (codes >= len(table_keys))]
             if len(bad):
-                what = "person" if table == "persons" else "place"
                 raise UnknownPerson(f"{what} code(s) not in store {self.path}: {bad[:5].tolist()}")
-            return table_keys[codes]
+            keys = table_keys.take(pa.array(codes))
+            return keys if arrow else np.asarray(keys.to_numpy(zero_copy_only=False), dtype=object)
         got = self._query(
             f"SELECT q.pos, t.key FROM _q_codes q JOIN {table} t ON t.code = q.code",
             frames={"_q_codes": pd.DataFrame({"code": codes, "pos": np.arange(len(codes))})},
@@ -418,8 +435,11 @@ class DuckStore:
         keys[got["pos"].to_numpy()] = got["key"].to_numpy()
         bad = codes[pd.isna(keys)]
         if len(bad):
-            what = "person" if table == "persons" else "place"
             raise UnknownPerson(f"{what} code(s) not in store {self.path}: {bad[:5].tolist()}")
+        if arrow:
+            import pyarrow as pa
+
+            return pa.array(keys, type=pa.string())
         return keys
 
     # -- the presence index -----------------------------------------------

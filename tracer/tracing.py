@@ -266,7 +266,7 @@ def _finish(store, all_events, all_contacts, cases, params, tz):
     hop_of = np.zeros(size, np.int64)
     hop_of[listed] = contacts["hop"].to_numpy(np.int64)
     keep = [hop_of[ev["contact"]] == ev["hop"] for ev in all_events]
-    person_key = _lookup(store.person_keys, persons, size)
+    person_key = _lookup(getattr(store, "person_key_array", store.person_keys), persons, size)
     place_codes = np.concatenate([ev["place"][k] for ev, k in zip(all_events, keep)]).astype(np.int64)
     place_key = _lookup(lambda c: _place_keys(store, c), place_codes, int(place_codes.max()) + 1 if len(place_codes) else 0)
     lazy = _LazyEvents(all_events, keep, person_key, place_key, tz)
@@ -346,7 +346,9 @@ class _Keys:
         present = np.flatnonzero(np.bincount(codes, minlength=size)) if size else np.empty(0, np.int64)
         self.pos[present] = np.arange(len(present))
         keys = keys_of(present) if len(present) else np.empty(0, dtype=object)
-        self.keys = pa.array(np.asarray(keys, dtype=object), type=pa.string())
+        if not isinstance(keys, pa.Array):  # a store without Arrow key lookups
+            keys = pa.array(np.asarray(keys, dtype=object), type=pa.string())
+        self.keys = keys
 
     def _take(self, codes, where=None):
         import pyarrow as pa
@@ -400,7 +402,10 @@ class _LazyEvents:
 
 
 def _place_keys(store, codes):
-    """Place keys of int codes (object array), through the Store protocol."""
+    """Place keys of int codes (a pyarrow array or an object array), through
+    the Store protocol."""
+    if hasattr(store, "place_key_array"):
+        return store.place_key_array(codes)
     if hasattr(store, "place_keys"):
         return np.asarray(store.place_keys(codes), dtype=object)
     places = store.places(codes).set_index("code")["key"]
