@@ -153,6 +153,10 @@ def test_explain_shows_the_evidence_of_a_saved_run(runner, store):
     rank = int(run.contacts.set_index("person").loc["phone:+8613812345678", "rank"])
     by_rank = invoke(runner, store, "explain", CASE, f"#{rank}", "--format", "csv")
     assert by_rank.stdout == res.stdout
+    # A case has no rank: the hint says what a case may be given as.
+    no_rank = invoke(runner, store, "explain", "#1", f"#{rank}")
+    assert no_rank.exit_code == 1 and "case '#1' is not in this trace run" in no_rank.stderr
+    assert "as #N" not in no_rank.stderr and "source_case" in no_rank.stderr
 
 
 def test_runs_lists_the_saved_runs_oldest_first(runner, store):

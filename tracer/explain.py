@@ -56,6 +56,7 @@ def resolve_person(spec, keys, what="person", allow_rank=True):
         if 1 <= n <= len(keys):
             return keys.iat[n - 1]
         raise UnknownPerson(f"there is no {what} ranked {n} (the run lists {len(keys)})")
+    by_rank = "give the rank as #N" if allow_rank else f"give the {what}'s key"
     if "*" in spec:
         hits = keys[(mask_key(keys) == spec).to_numpy()]
         if len(hits) == 1:
@@ -63,9 +64,11 @@ def resolve_person(spec, keys, what="person", allow_rank=True):
         if len(hits) > 1:
             raise UnknownPerson(
                 f"the masked {what} {spec} matches {len(hits)} people",
-                hint="give the rank as #N, or the full key with --show-pii output",
+                hint=f"{by_rank}, or the full key with --show-pii output",
             )
-    raise UnknownPerson(f"{what} {spec!r} is not in this trace run", hint="check the key, or give the rank as #N")
+    raise UnknownPerson(f"{what} {spec!r} is not in this trace run",
+                        hint=f"check the key, or {by_rank}" if allow_rank else
+                        f"{by_rank} as loaded, or masked as printed in the source_case column")
 
 
 def explain(run, case, contact):
