@@ -581,9 +581,10 @@ def emit(settings, frame, fmt, output, limit=0, person_cols=()):
         frame.to_parquet(output, index=False)
         return
     if fmt == "csv":
-        text = frame.to_csv(index=False)
+        text = _with_time_texts(frame, "csv").to_csv(index=False)
     elif fmt == "json":
-        text = frame.to_json(orient="records", date_format="iso", force_ascii=False, indent=None) + "\n"
+        text = _with_time_texts(frame, "json").to_json(orient="records", date_format="iso", force_ascii=False,
+                                                       indent=None) + "\n"
     else:
         text = None
     if text is not None:
@@ -594,6 +595,23 @@ def emit(settings, frame, fmt, output, limit=0, person_cols=()):
             click.echo(text, nl=False)
         return
     print_table(frame, output, limit)
+
+
+def _with_time_texts(frame, style):
+    """``frame`` with its tz-aware time columns as the text pandas would
+    write for them (:func:`tracer.timeutil.time_texts`: the same text, built
+    in one vectorised pass instead of one Python object a row)."""
+    import pandas as pd
+
+    from tracer.timeutil import time_texts
+
+    texts = {}
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.DatetimeTZDtype):
+            text = time_texts(frame[col], style)
+            if text is not None:
+                texts[col] = pd.Series(text, index=frame.index, dtype=object)
+    return frame.assign(**texts) if texts else frame
 
 
 def print_table(frame, output, limit):

@@ -456,6 +456,25 @@ def test_mask_place_hides_plates_and_home_addresses_only(prefix, rest):
     assert shown == (head + tail if len(rest) >= head + tail + 2 else 0)
 
 
+_KEY_FORMS = st.one_of(
+    st.from_regex(r"\A[1-6]\d{16}[\dX]\Z"), st.from_regex(r"\Aphone:\+861[3-9]\d{9}\Z"),
+    st.from_regex(r"\Apassport:[A-Z]\d{8}\Z"), st.text(max_size=20), st.none())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_KEY_FORMS, min_size=1, max_size=30), st.integers(1, 80))
+def test_mask_key_and_mask_place_per_distinct_equal_every_row_masked(values, repeat):
+    """The fast paths (18-character IDs by Arrow kernels, each distinct value
+    once for long columns) give exactly the row-by-row masks."""
+    from tracer.privacy import _mask_key_forms, _mask_place, _text
+
+    column = pd.Series(values * repeat, dtype=object)   # past _DISTINCT_MIN rows for larger repeats
+    assert mask_key(column).equals(_mask_key_forms(_text(column)))
+    places = pd.Series([None if v is None else ("vehicle:", "home:", "venue:")[len(v) % 3] + v for v in values] * repeat,
+                       dtype=object)
+    assert mask_place(places).equals(_mask_place(_text(places)))
+
+
 def test_masks_pass_missing_through():
     for fn in (mask_name, mask_id, mask_phone, mask_key, mask_place):
         assert fn(pd.Series([None, np.nan], dtype=object)).isna().all()

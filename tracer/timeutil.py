@@ -10,7 +10,7 @@ import pandas as pd
 from .errors import ValidationError
 from .schema import DEFAULT_TZ
 
-__all__ = ["to_epoch_s", "parse_times", "from_epoch_s", "DAY_S"]
+__all__ = ["to_epoch_s", "parse_times", "from_epoch_s", "time_texts", "DAY_S"]
 
 DAY_S = 86_400
 _AWARE = r"(?:Z|[+-]\d\d:?\d\d)$"
@@ -87,3 +87,55 @@ def _parse(text, utc):
 def _localize(parsed, tz):
     local = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
     return local.dt.tz_convert("UTC")
+
+
+def time_texts(values, style="csv"):
+    """Text of tz-aware timestamps, exactly as pandas writes them, vectorised.
+
+    pandas formats a tz-aware column one Python object at a time (about
+    20 us a row); this gives the same text from whole-second numpy
+    arithmetic. ``style="csv"``: local time with its offset, as
+    ``DataFrame.to_csv`` writes (``2020-02-01 08:30:00+08:00``);
+    ``style="json"``: UTC with milliseconds, as ``DataFrame.to_json(
+    date_format="iso")`` writes (``2020-02-01T00:30:00.000Z``). Missing
+    times give None. Returns None when a value has a fraction of a second
+    (pandas then prints microseconds; let pandas format such a column).
+
+    >>> t = from_epoch_s([1580517000])
+    >>> time_texts(t).tolist(), time_texts(t, "json").tolist()
+    (['2020-02-01 08:30:00+08:00'], ['2020-02-01T00:30:00.000Z'])
+    """
+    series = pd.Series(values).reset_index(drop=True)
+    if not isinstance(series.dtype, pd.DatetimeTZDtype):
+        raise TypeError(f"time_texts needs tz-aware timestamps, not {series.dtype}")
+    missing = series.isna().to_numpy()
+    utc_ns = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+    ns = utc_ns.view(np.int64)
+    if ((ns[~missing] % 1_000_000_000) != 0).any():
+        return None
+    if style == "json":
+        text = np.char.add(np.datetime_as_string(utc_ns.astype("datetime64[ms]"), unit="ms"), "Z")
+    else:
+        local = series.dt.tz_localize(None).to_numpy("datetime64[s]")
+        offset_s = local.astype(np.int64) - ns // 1_000_000_000
+        distinct, codes = np.unique(offset_s, return_inverse=True)
+        suffix = np.array([_offset_text(int(o)) for o in distinct], dtype="<U9")
+        wall = np.datetime_as_string(local, unit="s")
+        # 'YYYY-MM-DDTHH:MM:SS' -> 'YYYY-MM-DD HH:MM:SS': the T sits at character 10
+        chars = wall.view(np.uint32).reshape(len(wall), -1) if len(wall) else np.zeros((0, 19), np.uint32)
+        chars[:, 10] = ord(" ")
+        text = np.char.add(wall, suffix[codes.ravel()] if len(wall) else suffix[:0])
+    out = text.astype(object)
+    out[missing] = None
+    return out
+
+
+def _offset_text(offset_s):
+    """A UTC offset as Python prints it: ``+08:00``, ``-03:30:52``.
+
+    >>> _offset_text(28800), _offset_text(-12652)
+    ('+08:00', '-03:30:52')
+    """
+    sign, a = ("+" if offset_s >= 0 else "-"), abs(offset_s)
+    text = f"{sign}{a // 3600:02d}:{a % 3600 // 60:02d}"
+    return text + f":{a % 60:02d}" if a % 60 else text
