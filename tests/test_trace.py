@@ -232,3 +232,20 @@ def test_explain_without_saved_events_is_a_clear_error():
     saved = SimpleNamespace(contacts=res.contacts, events=res.events.iloc[:0])
     with pytest.raises(TracerError, match="without its co-presence events"):
         explain(saved, "a", "#1")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-2_000_000_000, 4_000_000_000)), max_size=40),
+       st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/St_Johns", "Asia/Kolkata", "UTC"]))
+def test_time_texts_are_what_pandas_writes(seconds, tz):
+    """tracer.timeutil.time_texts against pandas' own CSV and JSON writers
+    (the oracle), zones with DST and historical offsets with seconds included."""
+    from tracer.timeutil import from_epoch_s, time_texts
+
+    times = pd.Series(from_epoch_s([0 if s is None else s for s in seconds], tz))
+    times[[s is None for s in seconds]] = pd.NaT
+    frame = pd.DataFrame({"t": times})
+    assert pd.DataFrame({"t": time_texts(times)}).to_csv(index=False) == frame.to_csv(index=False)
+    as_json = pd.DataFrame({"t": time_texts(times, "json")}).to_json(orient="records", date_format="iso")
+    assert as_json == frame.to_json(orient="records", date_format="iso")
+    assert time_texts(times + pd.Timedelta(milliseconds=5)) is None or times.isna().all()
