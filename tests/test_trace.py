@@ -249,3 +249,14 @@ def test_time_texts_are_what_pandas_writes(seconds, tz):
     as_json = pd.DataFrame({"t": time_texts(times, "json")}).to_json(orient="records", date_format="iso")
     assert as_json == frame.to_json(orient="records", date_format="iso")
     assert time_texts(times + pd.Timedelta(milliseconds=5)) is None or times.isna().all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 30).flatmap(lambda n: st.lists(
+    st.lists(st.integers(-(1 << 63), (1 << 63) - 1) | st.integers(-3, 3), min_size=n, max_size=n),
+    min_size=1, max_size=5)))
+def test_lex_order_is_lexsort_most_significant_first(keys):
+    from tracer.tracing import lex_order
+
+    arrays = [np.array(k, dtype=np.int64) for k in keys]
+    assert lex_order(*arrays).tolist() == np.lexsort(arrays[::-1]).tolist()

@@ -149,7 +149,7 @@ def _new_run_id(con):
 
 
 def _insert_run_frame(con, table, run_id, frame):
-    with registered(con, _run_frame=frame.assign(run_pos=np.arange(len(frame), dtype=np.int64))):
+    with registered(con, _run_frame=_scannable(frame.assign(run_pos=np.arange(len(frame), dtype=np.int64)))):
         have = dict(con.execute(
             "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'",
             [table],
@@ -169,6 +169,20 @@ def _insert_run_frame(con, table, run_id, frame):
             f"INSERT INTO {table} (run, run_pos{cols}) SELECT ?, run_pos{cols} FROM _run_frame",
             [run_id],
         )
+
+
+def _scannable(frame):
+    """``frame`` as an Arrow table when every column converts (DuckDB scans
+    Arrow on all threads, Arrow-backed text without a copy: the 1.9 M events
+    of a city-wide trace insert ~3x faster than from pandas), else as it is."""
+    import pyarrow as pa
+
+    if any(isinstance(dtype, pd.CategoricalDtype) or dtype == object for dtype in frame.dtypes):
+        return frame  # ENUMs and Python objects: DuckDB's pandas scan types them as before
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return frame
 
 
 def _load_run_frame(con, table, run_id, columns):

@@ -281,7 +281,7 @@ def _finish(store, all_events, all_contacts, cases, params, tz):
             "rank": np.arange(1, len(hop) + 1),
             "person": person_key.column(contacts["person"]),
             "risk": contacts["risk"],
-            "rule": np.asarray([None, "general", "close"], dtype=object)[contacts["rule"].astype(np.int64)],
+            "rule": _labels(_RULES, contacts["rule"]),
             "hop": hop,
             "source_case": person_key.column(contacts["source"]),
             "first_contact": from_epoch_s(contacts["first_contact_s"], tz),
@@ -381,7 +381,7 @@ class _LazyEvents:
         if self.n == 0:
             return pd.DataFrame({c: [] for c in EVENT_COLUMNS})
         ev = {name: np.concatenate([h[name][k] for h, k in zip(self.hops, self.keep)]) for name in self.hops[0]}
-        order = np.lexsort((ev["place"], ev["contact"], ev["case"], ev["start_s"], ev["hop"]))
+        order = lex_order(ev["hop"], ev["start_s"], ev["case"], ev["contact"], ev["place"])
         ev = {name: values[order] for name, values in ev.items()}
         return pd.DataFrame(
             {
@@ -389,16 +389,59 @@ class _LazyEvents:
                 "case": self.person_key.column(ev["case"]),
                 "contact": self.person_key.column(ev["contact"]),
                 "place": self.place_key.column(ev["place"]),
-                "kind": np.asarray(KINDS, dtype=object)[ev["kind"]],
+                "kind": _labels(KINDS, ev["kind"]),
                 "start": from_epoch_s(ev["start_s"], self.tz),
                 "end": from_epoch_s(ev["end_s"], self.tz),
                 "overlap_s": ev["overlap_s"].astype(np.int64),
                 "together_s": ev["together_s"].astype(np.int64),
                 "seat_distance": ev["seat_distance"],
-                "rule": np.asarray([None, "general", "close"], dtype=object)[ev["rule"].astype(np.int64)],
+                "rule": _labels(_RULES, ev["rule"]),
                 "p_event": ev["p_event"],
             }
         )
+
+
+def lex_order(*keys):
+    """``np.lexsort`` with the most significant key first, on fewer passes:
+    the integer keys are packed, most significant first, into as few int64
+    words as their value ranges allow (five event keys of a city-wide trace
+    fit in two), then sorted stably.
+
+    >>> lex_order(np.array([1, 0, 1, 0]), np.array([5, 9, 2, 9])).tolist()
+    [1, 3, 2, 0]
+    """
+    keys = [np.asarray(key, dtype=np.int64) for key in keys]
+    words, word, used = [], None, 0
+    for key in keys:
+        lo = int(key.min()) if key.size else 0
+        bits = max((int(key.max()) - lo).bit_length(), 1) if key.size else 1
+        if bits > 62:  # a key this wide does not pack
+            return np.lexsort(keys[::-1])
+        if word is not None and used + bits > 63:
+            words.append(word)
+            word, used = None, 0
+        shifted = key - lo
+        word = shifted if word is None else (word << bits) | shifted
+        used += bits
+    if word is not None:
+        words.append(word)
+    if len(words) == 1:
+        return np.argsort(words[0], kind="stable")
+    return np.lexsort(words[::-1])
+
+
+#: Rule class labels by code (0: no class).
+_RULES = (None, "general", "close")
+
+
+def _labels(labels, codes):
+    """``labels[codes]`` as a pandas str column, decoded by Arrow (a column of
+    a million Python strings would take pandas ~0.2 s to convert)."""
+    import pyarrow as pa
+
+    dictionary = pa.array(list(labels), type=pa.string())
+    decoded = pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)), dictionary)
+    return pd.Series(pd.array(decoded.cast(pa.string()), dtype=_Keys.DTYPE))
 
 
 def _place_keys(store, codes):
