@@ -467,12 +467,10 @@ def explain(settings, case, contact, run_id, fmt, output):
     (saved without its co-presences) is traced again from its saved cases
     and parameters, and must reproduce the saved contacts.
     """
-    from tracer.explain import explain as run_explain
-    from tracer.explain import with_evidence
+    from tracer.explain import explain_saved
 
     with settings.open_store(read_only=True) as store:
-        run = with_evidence(store, store.load_run(run_id))
-    ex = run_explain(run, case, contact)
+        run, ex = explain_saved(store, run_id, case, contact)
     masked = mask_frame(settings, pd_frame({"key": ex.chain}), ("key",))["key"].tolist()
     c = ex.contact
     settings.say(

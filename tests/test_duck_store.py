@@ -431,6 +431,34 @@ def test_a_run_saved_without_events_is_traced_again_from_its_cases(path):
             with_evidence(store, dataclasses.replace(bare, contacts=tampered))
 
 
+def test_explain_of_a_saved_run_reads_only_its_chain_and_agrees_with_the_whole_run(path):
+    from tracer import trace
+    from tracer.explain import explain, explain_saved
+
+    with DuckStore(path) as store:
+        store.append(make_batch(4000, n_persons=300, n_places=30, source="city"))
+        cases = [{"person": "p00000", "onset": "1970-01-10"}, {"person": "p00001", "sampled": "1970-01-15"}]
+        run_id = store.save_run(trace(store, cases, hops=2))
+        whole = store.load_run(run_id)
+        assert (whole.contacts["hop"] == 2).any()
+        picked = whole.contacts.groupby("hop").head(15)
+        for contact, source in zip(picked["person"], picked["source_case"]):
+            run, got = explain_saved(store, run_id, source, contact)
+            assert len(run.events) < len(whole.events)   # only the chain's events were read
+            want = explain(whole, source, contact)
+            assert got.chain == want.chain
+            pd.testing.assert_frame_equal(got.evidence, want.evidence)
+            pd.testing.assert_series_equal(got.contact, want.contact)
+        # the errors are the whole run's: a case that did not expose the contact, an unknown case
+        other = next(c for c in ("p00000", "p00001") if c != picked["source_case"].iat[0])
+        for bad_case in (other, "nobody"):
+            with pytest.raises(UnknownPerson) as whole_err:
+                explain(whole, bad_case, picked["person"].iat[0])
+            with pytest.raises(UnknownPerson) as saved_err:
+                explain_saved(store, None, bad_case, picked["person"].iat[0])
+            assert str(saved_err.value) == str(whole_err.value)
+
+
 def test_run_with_reserved_column_is_refused(path):
     with DuckStore(path) as store:
         with pytest.raises(ValidationError, match="reserved"):

@@ -489,12 +489,19 @@ class DuckStore:
         """One row per saved run, oldest first: ``id, created, params`` (JSON text)."""
         return duck_runs.list_runs(self.con)
 
-    def load_run(self, run_id=None):
-        """A :class:`SavedRun` (the latest when ``run_id`` is None).
+    def load_run(self, run_id=None, events=True):
+        """A :class:`SavedRun` (the latest when ``run_id`` is None); with
+        ``events=False`` without its events (see :meth:`load_run_events`).
 
         Raises :class:`~tracer.errors.StoreError` when there is no such run.
         """
-        return duck_runs.load_run(self.con, run_id, where=self.path)
+        return duck_runs.load_run(self.con, run_id, where=self.path, events=events)
+
+    def load_run_events(self, run_id, pairs):
+        """The saved events of a run between the ``(case, contact)`` key
+        pairs given (a city-wide run holds millions; ``tracer explain``
+        needs a few); None when the run was saved without events."""
+        return duck_runs.load_run_events(self.con, run_id, pairs)
 
 
 # -- helpers ----------------------------------------------------------------

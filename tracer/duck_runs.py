@@ -32,7 +32,7 @@ from .duck_sql import fetch_one, quote_ident, registered, rollback, utcnow
 from .errors import StoreError, ValidationError
 from .jsonutil import json_default
 
-__all__ = ["SavedRun", "save_run", "list_runs", "load_run"]
+__all__ = ["SavedRun", "save_run", "list_runs", "load_run", "load_run_events"]
 
 #: Column names of the run tables that a run's frames may not use.
 RUN_RESERVED = ("run", "run_pos")
@@ -102,8 +102,10 @@ def list_runs(con):
     return con.execute("SELECT id, created, CAST(params AS VARCHAR) AS params FROM runs ORDER BY created, id").df()
 
 
-def load_run(con, run_id=None, where="the store"):
-    """A :class:`SavedRun` (the latest when ``run_id`` is None).
+def load_run(con, run_id=None, where="the store", events=True):
+    """A :class:`SavedRun` (the latest when ``run_id`` is None); with
+    ``events=False`` its ``events`` is None (read the ones needed with
+    :func:`load_run_events`).
 
     Raises :class:`~tracer.errors.StoreError` naming ``where`` (the store's
     path) when there is no such run.
@@ -125,9 +127,31 @@ def load_run(con, run_id=None, where="the store"):
         created=pd.Timestamp(created),
         params=json.loads(params),
         contacts=_load_run_frame(con, "run_contacts", rid, json.loads(contact_cols)),
-        events=_load_run_frame(con, "run_events", rid, json.loads(event_cols)),
+        events=_load_run_frame(con, "run_events", rid, json.loads(event_cols)) if events else None,
         cases=_load_cases(con, rid),
     )
+
+
+def load_run_events(con, run_id, pairs):
+    """The saved events of run ``run_id`` between the given ``(case,
+    contact)`` key pairs, in saved order; None when the run was saved
+    without events (or with columns other than ``case`` and ``contact``)."""
+    row = fetch_one(con, "SELECT CAST(event_columns AS VARCHAR) FROM runs WHERE id = ?", [str(run_id)])
+    columns = json.loads(row[0]) if row and row[0] else []
+    names = {c for c, _ in columns}
+    if not {"case", "contact"} <= names:
+        return None
+    if not fetch_one(con, "SELECT count(*) FROM (SELECT 1 FROM run_events WHERE run = ? LIMIT 1)", [str(run_id)])[0]:
+        return None
+    wanted = pd.DataFrame(list(pairs), columns=["case", "contact"], dtype=object)
+    names = "".join(f", e.{quote_ident(c)}" for c, _ in columns)
+    with registered(con, _pairs=wanted):
+        out = con.execute(
+            f"SELECT e.run_pos{names} FROM run_events e SEMI JOIN _pairs p"
+            ' ON e."case" = p."case" AND e.contact = p.contact WHERE e.run = ? ORDER BY e.run_pos',
+            [str(run_id)],
+        ).df()
+    return _typed_run_frame(out.drop(columns="run_pos"), columns)
 
 
 def _load_cases(con, run_id):
@@ -188,7 +212,11 @@ def _scannable(frame):
 def _load_run_frame(con, table, run_id, columns):
     names = "".join(f", {quote_ident(c)}" for c, _ in columns)
     out = con.execute(f"SELECT run_pos{names} FROM {table} WHERE run = ? ORDER BY run_pos", [run_id]).df()
-    out = out.drop(columns="run_pos")
+    return _typed_run_frame(out.drop(columns="run_pos"), columns)
+
+
+def _typed_run_frame(out, columns):
+    """A run frame read back, each column cast to its saved dtype."""
     for name, dtype in columns:
         if dtype == "category" and isinstance(out[name].dtype, pd.CategoricalDtype):
             out[name] = out[name].cat.as_unordered()  # DuckDB ENUMs come back ordered

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .errors import TracerError, UnknownPerson
 
-__all__ = ["explain", "Explanation", "resolve_person", "with_evidence"]
+__all__ = ["explain", "explain_saved", "Explanation", "resolve_person", "with_evidence"]
 
 EVIDENCE_COLUMNS = [
     "link", "source", "contact", "place", "kind", "start", "end",
@@ -71,12 +71,14 @@ def resolve_person(spec, keys, what="person", allow_rank=True):
                         f"{by_rank} as loaded, or masked as printed in the source_case column")
 
 
-def explain(run, case, contact):
+def explain(run, case, contact, roots=None):
     """Explain ``contact``'s risk with respect to the A-class ``case``.
 
     ``run`` is a :class:`~tracer.tracing.TraceResult` or a saved run (both
     have ``.contacts`` and ``.events``). ``case`` and ``contact`` are person
-    keys, ``#rank`` (contact) or masked keys as printed.
+    keys, ``#rank`` (contact) or masked keys as printed. ``roots``, the
+    run's A-class cases, defaults to the cases of its hop-1 events and
+    contacts (pass it when ``run.events`` holds only some events).
 
     Examples
     --------
@@ -87,7 +89,7 @@ def explain(run, case, contact):
     >>> ex.chain, ex.evidence[["link", "place", "overlap_min"]].to_dict("records")
     (['a', 'b'], [{'link': 1, 'place': 'venue:1', 'overlap_min': 60.0}])
     """
-    if _lacks_events(run):
+    if roots is None and _lacks_events(run):  # with roots, the caller chose the events (maybe none)
         raise TracerError(
             "this trace run was saved without its co-presence events, so there is no evidence to show",
             hint="pass the run through with_evidence(store, run) first, which traces its cases again",
@@ -95,7 +97,8 @@ def explain(run, case, contact):
     contacts = run.contacts.sort_values("rank")
     person = resolve_person(contact, contacts["person"], "contact")
     row = contacts.set_index("person").loc[person]
-    roots = set(contacts["source_case"]) | set(run.events.loc[run.events["hop"] == 1, "case"])
+    if roots is None:
+        roots = set(contacts["source_case"]) | set(run.events.loc[run.events["hop"] == 1, "case"])
     case_key = resolve_person(case, sorted(roots), "case", allow_rank=False)
     if row["source_case"] != case_key and not _touches(run.events, case_key, person):
         raise UnknownPerson(
@@ -113,6 +116,37 @@ def explain(run, case, contact):
         together_min=evidence.get("together_s", evidence["overlap_s"]) / 60.0,
     )
     return Explanation(contact=row, chain=chain, evidence=evidence[EVIDENCE_COLUMNS].reset_index(drop=True))
+
+
+def explain_saved(store, run_id, case, contact):
+    """:func:`explain` of the saved run ``run_id`` (the latest when None):
+    ``(run, Explanation)``.
+
+    A store that can read some of a run's events (``load_run_events``, the
+    embedded store) gives only the events along the chain shown: a
+    city-wide run holds millions. Otherwise, or for a run saved without
+    events or without its case list, the whole run is read and passed
+    through :func:`with_evidence`.
+    """
+    import dataclasses
+
+    if hasattr(store, "load_run_events"):
+        run = store.load_run(run_id, events=False)
+        cases = getattr(run, "cases", None)
+        if cases is not None and len(run.contacts):
+            contacts = run.contacts.sort_values("rank")
+            person = resolve_person(contact, contacts["person"], "contact")
+            roots = set(contacts["source_case"]) | set(cases["person"].astype(str))
+            case_key = resolve_person(case, sorted(roots), "case", allow_rank=False)
+            chain = _chain(contacts, person, case_key)
+            pairs = sorted(set(zip(chain[:-1], chain[1:])) | {(case_key, person)})
+            events = store.load_run_events(run.id, pairs)
+            if events is not None:
+                run = dataclasses.replace(run, events=events)
+                return run, explain(run, case_key, person, roots=roots)
+        run_id = run.id
+    run = with_evidence(store, store.load_run(run_id))
+    return run, explain(run, case, contact)
 
 
 def _lacks_events(run):
