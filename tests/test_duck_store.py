@@ -529,3 +529,21 @@ def test_validated_batch_with_a_key_missing_from_its_dictionary_is_refused(tmp_p
         with pytest.raises(ValidationError, match="person key missing"):
             store.append(batch)
         assert store.version == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.none() | st.integers(-5, 5), st.none() | st.booleans(), st.none() | st.text(max_size=4),
+                          st.none() | st.floats(allow_nan=False), st.none() | st.integers(0, 10**9)), max_size=6))
+def test_fetch_frame_gives_what_df_gives(rows):
+    """tracer.duck_sql.fetch_frame (by way of Arrow) against DuckDB's .df()."""
+    import duckdb
+
+    from tracer.duck_sql import fetch_frame
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INT, b BOOL, s VARCHAR, f DOUBLE, ts TIMESTAMPTZ, e ENUM('a', 'b'), d DATE)")
+    for i, b, s, f, sec in rows:
+        con.execute("INSERT INTO t VALUES (?, ?, ?, ?, to_timestamp(?), 'a', DATE '2020-01-02')", [i, b, s, f, sec])
+    for sql in ("SELECT i, b, s, f, ts FROM t", "SELECT * FROM t", "SELECT s, i FROM t WHERE i > ?"):
+        params = [0] if "?" in sql else []
+        pd.testing.assert_frame_equal(fetch_frame(con, sql, params), con.execute(sql, params).df())

@@ -28,7 +28,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from .duck_sql import fetch_one, quote_ident, registered, rollback, utcnow
+from .duck_sql import fetch_frame, fetch_one, quote_ident, registered, rollback, utcnow
 from .errors import StoreError, ValidationError
 from .jsonutil import json_default
 
@@ -146,11 +146,12 @@ def load_run_events(con, run_id, pairs):
     wanted = pd.DataFrame(list(pairs), columns=["case", "contact"], dtype=object)
     names = "".join(f", e.{quote_ident(c)}" for c, _ in columns)
     with registered(con, _pairs=wanted):
-        out = con.execute(
+        out = fetch_frame(
+            con,
             f"SELECT e.run_pos{names} FROM run_events e SEMI JOIN _pairs p"
             ' ON e."case" = p."case" AND e.contact = p.contact WHERE e.run = ? ORDER BY e.run_pos',
             [str(run_id)],
-        ).df()
+        )
     return _typed_run_frame(out.drop(columns="run_pos"), columns)
 
 
@@ -211,7 +212,7 @@ def _scannable(frame):
 
 def _load_run_frame(con, table, run_id, columns):
     names = "".join(f", {quote_ident(c)}" for c, _ in columns)
-    out = con.execute(f"SELECT run_pos{names} FROM {table} WHERE run = ? ORDER BY run_pos", [run_id]).df()
+    out = fetch_frame(con, f"SELECT run_pos{names} FROM {table} WHERE run = ? ORDER BY run_pos", [run_id])
     return _typed_run_frame(out.drop(columns="run_pos"), columns)
 
 

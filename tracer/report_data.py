@@ -197,27 +197,30 @@ def _parents(contacts):
 
 def _graph(contacts, events, cases, people, graph_top):
     """Graph nodes (cases, top contacts and the sources on their chains) and edges."""
-    records = contacts.assign(parent=_parents(contacts)).to_dict("records")
-    by_key = {str(r["person"]): r for r in records}
+    # Rows are read by position for the few keys drawn (a city-wide run
+    # ranks 10**5 contacts; records of them all took seconds).
+    by_key = {k: i for i, k in enumerate(contacts["person"].astype(str).tolist())}
+    parent_of = _parents(contacts).to_numpy(dtype=object)
+    column = {c: contacts[c].to_numpy() for c in ("hop", "risk", "rule", "rank") if c in contacts.columns}
     keys = list(dict.fromkeys(cases["person"].astype(str)))
     member = set(keys)
     frontier = [k for k in contacts["person"].head(graph_top).astype(str) if k not in member]
     while frontier:
         keys.extend(frontier)
         member.update(frontier)
-        parents = (by_key[k]["parent"] for k in frontier if k in by_key)
+        parents = (parent_of[by_key[k]] for k in frontier if k in by_key)
         parents = [str(p) for p in parents if _present(p)]
         frontier = list(dict.fromkeys(p for p in parents if p not in member and p in by_key))
     is_case = set(cases["person"].astype(str))
     nodes = []
     for key, pid in zip(keys, people.ids(keys)):
-        row = by_key.get(key)
-        parent = people.ids([row["parent"]])[0] if row is not None and key not in is_case else -1
+        i = by_key.get(key)
+        parent = people.ids([parent_of[i]])[0] if i is not None and key not in is_case else -1
         nodes.append({
-            "p": int(pid), "h": 0 if key in is_case else int(row["hop"]),
-            "r": 1.0 if row is None else round(float(row["risk"]), 6),
-            "u": "" if row is None else str(row["rule"]), "a": int(parent),
-            "k": 0 if row is None else int(row["rank"]),
+            "p": int(pid), "h": 0 if key in is_case else int(column["hop"][i]),
+            "r": 1.0 if i is None else round(float(column["risk"][i]), 6),
+            "u": "" if i is None else str(column["rule"][i]), "a": int(parent),
+            "k": 0 if i is None else int(column["rank"][i]),
         })  # fmt: skip
     return {"nodes": nodes, "edges": _edges(events, member, people), "contact_keys": [k for k in keys if k in by_key]}
 
