@@ -58,10 +58,13 @@ class Store(Protocol):
         :class:`~tracer.errors.UnknownPerson` naming unknown keys."""
 
     def person_keys(self, codes):
-        """Person keys (object array) of int codes, in order."""
+        """Person keys (object array) of int codes, in order. A store may
+        also offer ``person_key_array(codes)``, the same keys as a pyarrow
+        string array, which ``trace`` then uses (no Python strings)."""
 
     def place_keys(self, codes):
-        """Place keys (object array) of int codes, in order."""
+        """Place keys (object array) of int codes, in order (optionally
+        also ``place_key_array``, as for persons)."""
 
     def persons(self, keys: Optional[Sequence[str]] = None) -> pd.DataFrame:
         """The person dictionary (optionally only the given keys)."""
@@ -79,7 +82,10 @@ class Store(Protocol):
         """One row per saved run: ``id, created, params``."""
 
     def load_run(self, run_id: Optional[str] = None):
-        """A saved run (the latest when ``run_id`` is None)."""
+        """A saved run (the latest when ``run_id`` is None). A store that
+        can read part of a run's events offers ``load_run(run_id,
+        events=False)`` and ``load_run_events(run_id, pairs)`` (the events
+        between given ``(case, contact)`` keys), which ``explain`` uses."""
 
     def close(self) -> None:
         """Release the store."""
