@@ -61,14 +61,31 @@ def test_grouped_by_source_fast_path_matches_groupby(rows, rnd):
     rnd.shuffle(pairs)
     ev = ev.loc[[i for block in pairs for i in block]].reset_index(drop=True)
     ev["log_q"] = np.log1p(-ev["p"])
-    from tracer.aggregate import _aggregate_blocked
+    from tracer.aggregate import _blocks
 
-    args = [ev[c].to_numpy(np.int64) for c in ("contact", "root", "case")]
-    ok = _aggregate_blocked(*args, ev.log_q.to_numpy(), ev.rule.to_numpy(np.int8), ev.hop.to_numpy(np.int64),
-                            ev.start_s.to_numpy(np.int64), ev.overlap_s.to_numpy(np.int64), 7)[0]  # fmt: skip
-    assert ok
+    assert _blocks(ev.root.to_numpy(np.int64) * 7 + ev.case.to_numpy(np.int64)) is not None  # no sort needed
     got = aggregate_contacts(
         ev.contact.to_numpy(), ev.root.to_numpy(), ev.case.to_numpy(), ev.log_q.to_numpy(), ev.rule.to_numpy(),
         ev.hop.to_numpy(), ev.start_s.to_numpy(), ev.overlap_s.to_numpy(), n_persons=7,
     )  # fmt: skip
+    assert_matches_naive(got, ev)
+
+
+@settings(max_examples=200, deadline=None)
+@given(events)
+def test_parallel_ranges_match_groupby(rows):
+    """The threads' contact ranges (normally only for large inputs) on small ones."""
+    import tracer.aggregate
+
+    ev = pd.DataFrame(rows, columns=["contact", "root", "case", "p", "rule", "hop", "start_s", "overlap_s"])
+    ev["log_q"] = np.log1p(-ev["p"])
+    saved = tracer.aggregate.PARALLEL_EVENTS
+    tracer.aggregate.PARALLEL_EVENTS = 0
+    try:
+        got = aggregate_contacts(
+            ev.contact.to_numpy(), ev.root.to_numpy(), ev.case.to_numpy(), ev.log_q.to_numpy(), ev.rule.to_numpy(),
+            ev.hop.to_numpy(), ev.start_s.to_numpy(), ev.overlap_s.to_numpy(), n_persons=7,
+        )  # fmt: skip
+    finally:
+        tracer.aggregate.PARALLEL_EVENTS = saved
     assert_matches_naive(got, ev)

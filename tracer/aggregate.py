@@ -4,47 +4,38 @@ One sequential pass over events grouped by (root case, direct source) pair,
 accumulating into dense per-person arrays: summed ``log(1 - p)``, strongest
 rule, lowest hop, first contact, total overlap, event count, and the pair
 whose own events give the highest combined risk. The trace emits events
-grouped by source; other inputs are first sorted stably by pair.
-O(events + persons), no Python objects inside.
+grouped by source; other inputs are first sorted stably by pair. From
+``PARALLEL_EVENTS`` events each thread makes that pass for its own range of
+contact codes (ranges of about equal events), so the threads write disjoint
+entries. O(events + persons), no Python objects inside.
 """
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from .jit import JIT
+from .jit import JIT, JIT_PARALLEL
 
 __all__ = ["aggregate_contacts"]
 
 
 @njit(**JIT)
-def _aggregate_blocked(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_persons):
-    """One sequential pass; needs the events of each (root, case) pair to be
-    contiguous. Returns ``ok=False`` (and nothing useful) when a pair shows
-    up in two blocks; the caller then sorts by pair and calls again."""
-    n = contact.shape[0]
-    sum_q = np.zeros(n_persons, np.float64)
-    rmax = np.zeros(n_persons, np.int8)
-    hmin = np.zeros(n_persons, np.int64)
-    first = np.zeros(n_persons, np.int64)
-    ov = np.zeros(n_persons, np.int64)
-    cnt = np.zeros(n_persons, np.int64)
-    best_q = np.zeros(n_persons, np.float64)
-    best_key = np.full(n_persons, -1, np.int64)
-    part = np.zeros(n_persons, np.float64)
-    in_block = np.zeros(n_persons, np.bool_)
-    touched = np.empty(min(n, n_persons), np.int64)
-    seen = dict()
-    seen[np.int64(-1)] = True
-    i = 0
-    while i < n:
-        key = np.int64(root[i]) * n_persons + case[i]
-        if key in seen:
-            return False, sum_q, rmax, hmin, first, ov, cnt, best_key
-        seen[key] = True
+def _aggregate_range(contact, log_q, rule, hop, start_s, overlap_s, block_lo, block_key, c0, c1,
+                     sum_q, rmax, hmin, first, ov, cnt, best_q, best_key):
+    """One sequential pass over every event, updating only the contacts in
+    ``[c0, c1)``; block ``b`` (the events of one (root, case) pair, keyed
+    ``block_key[b]``) is ``block_lo[b]:block_lo[b + 1]``. Threads given
+    disjoint ranges write disjoint entries of the per-person arrays."""
+    part = np.zeros(c1 - c0, np.float64)
+    in_block = np.zeros(c1 - c0, np.bool_)
+    touched = np.empty(max(c1 - c0, 0), np.int64)
+    for b in range(block_key.size):
+        key = block_key[b]
         t = 0
-        j = i
-        while j < n and np.int64(root[j]) * n_persons + case[j] == key:
+        for j in range(block_lo[b], block_lo[b + 1]):
             c = contact[j]
+            if c < c0 or c >= c1:
+                continue
             if cnt[c] == 0:
                 rmax[c], hmin[c], first[c] = rule[j], hop[j], start_s[j]
             else:
@@ -54,20 +45,50 @@ def _aggregate_blocked(contact, root, case, log_q, rule, hop, start_s, overlap_s
             cnt[c] += 1
             sum_q[c] += log_q[j]
             ov[c] += overlap_s[j]
-            if not in_block[c]:
-                in_block[c] = True
+            if not in_block[c - c0]:
+                in_block[c - c0] = True
                 touched[t] = c
                 t += 1
-            part[c] += log_q[j]
-            j += 1
+            part[c - c0] += log_q[j]
         for k in range(t):
             c = touched[k]
-            if best_key[c] < 0 or part[c] < best_q[c] or (part[c] == best_q[c] and key < best_key[c]):
-                best_q[c], best_key[c] = part[c], key
-            part[c] = 0.0
-            in_block[c] = False
-        i = j
-    return True, sum_q, rmax, hmin, first, ov, cnt, best_key
+            q = part[c - c0]
+            if best_key[c] < 0 or q < best_q[c] or (q == best_q[c] and key < best_key[c]):
+                best_q[c], best_key[c] = q, key
+            part[c - c0] = 0.0
+            in_block[c - c0] = False
+
+
+@njit(**JIT_PARALLEL)
+def _aggregate_ranges(contact, log_q, rule, hop, start_s, overlap_s, block_lo, block_key, bounds,
+                      sum_q, rmax, hmin, first, ov, cnt, best_q, best_key):
+    for t in prange(bounds.size - 1):
+        _aggregate_range(contact, log_q, rule, hop, start_s, overlap_s, block_lo, block_key, bounds[t],
+                         bounds[t + 1], sum_q, rmax, hmin, first, ov, cnt, best_q, best_key)
+
+
+def _blocks(pair_key):
+    """Starts (plus the end) and keys of the runs of equal ``pair_key``, or
+    None when a key shows up in two runs (the events are not grouped)."""
+    n = pair_key.size
+    cut = np.flatnonzero(pair_key[1:] != pair_key[:-1]) + 1 if n else np.zeros(0, np.int64)
+    block_lo = np.concatenate([[0], cut, [n]]).astype(np.int64) if n else np.zeros(1, np.int64)
+    block_key = pair_key[block_lo[:-1]]
+    if np.unique(block_key).size != block_key.size:
+        return None
+    return block_lo, block_key
+
+
+#: Events from which all threads share the aggregation (by contact code ranges).
+PARALLEL_EVENTS = 1 << 16
+
+
+def _contact_bounds(contact, n_persons, n_threads):
+    """Contact code ranges holding about equal numbers of events."""
+    counts = np.bincount(contact, minlength=n_persons)
+    cum = np.cumsum(counts)
+    cuts = np.searchsorted(cum, np.linspace(0, cum[-1], n_threads + 1)[1:-1])
+    return np.unique(np.concatenate([[0], cuts, [n_persons]])).astype(np.int64)
 
 
 def aggregate_contacts(contact, root, case, log_q, rule, hop, start_s, overlap_s, n_persons=None):
@@ -99,11 +120,22 @@ def aggregate_contacts(contact, root, case, log_q, rule, hop, start_s, overlap_s
         np.ascontiguousarray(overlap_s, dtype=np.int64),
         int(n_persons),
     )
-    ok, sum_q, rmax, hmin, first, ov, cnt, best_key = _aggregate_blocked(*args)
-    if not ok:
-        order = np.argsort(root * n_persons + case, kind="stable")
+    pair_key = root * n_persons + case
+    blocks = _blocks(pair_key)
+    if blocks is None:
+        order = np.argsort(pair_key, kind="stable")
         args = tuple(a[order] for a in args[:-1]) + (args[-1],)
-        ok, sum_q, rmax, hmin, first, ov, cnt, best_key = _aggregate_blocked(*args)
+        blocks = _blocks(pair_key[order])
+    state = (np.zeros(n_persons, np.float64), np.zeros(n_persons, np.int8), np.zeros(n_persons, np.int64),
+             np.zeros(n_persons, np.int64), np.zeros(n_persons, np.int64), np.zeros(n_persons, np.int64),
+             np.zeros(n_persons, np.float64), np.full(n_persons, -1, np.int64))  # fmt: skip
+    sum_q, rmax, hmin, first, ov, cnt, best_q, best_key = state
+    event_args = (args[0], *args[3:8], *blocks)
+    if len(contact) >= PARALLEL_EVENTS and numba.get_num_threads() > 1:
+        bounds = _contact_bounds(args[0], n_persons, numba.get_num_threads())
+        _aggregate_ranges(*event_args, bounds, *state)
+    else:
+        _aggregate_range(*event_args, 0, n_persons, *state)
     person = np.flatnonzero(cnt)
     key = best_key[person]
     arrays = (person.astype(np.int32), sum_q[person], rmax[person], hmin[person], first[person], ov[person],
