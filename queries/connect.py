@@ -117,9 +117,20 @@ def translate_errors(conf, doing="talking to"):
             ) from None
         raise StoreError(f"{where} refused a query: {exc.message}", hint="this is a bug in tracer; please report it") from None
     except (nx.ServiceUnavailable, nx.SessionExpired, nx.IncompleteCommit, nx.TransientError, OSError) as exc:
-        detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        detail = (getattr(exc, "message", None) or str(exc) or type(exc).__name__).splitlines()[0]
+        refused = detail.startswith(("Couldn't connect", "Unable to retrieve routing")) or "refused" in detail.lower()
+        if refused and doing == "talking to":  # opening: nothing was under way
+            raise Neo4jUnavailable(
+                f"Neo4j does not answer at {conf.shown_uri}: the server is not running, or listens elsewhere",
+                hint=_START_HINT,
+            ) from None
+        if refused:
+            raise Neo4jUnavailable(
+                f"{where} stopped answering while {doing} it",
+                hint=_START_HINT + "; an interrupted load or push completes when run again",
+            ) from None
         raise Neo4jUnavailable(
-            f"lost or could not open the connection to {where} while {doing} it ({detail.splitlines()[0]})",
+            f"lost the connection to {where} while {doing} it ({detail})",
             hint=_START_HINT + "; an interrupted load or push completes when run again",
         ) from None
     except nx.DriverError as exc:

@@ -32,6 +32,7 @@ def test_no_server_is_a_clear_error():
     text = str(info.value)
     assert "bolt://127.0.0.1:7699" in text and "scripts/neo4j start" in text
     assert "not-shown-anywhere" not in text
+    assert "does not answer" in text and "lost" not in text   # not running is not "lost the connection"
 
 
 def test_bad_uri_is_a_clear_error():
@@ -154,3 +155,23 @@ def test_push_racing_another_writer_leaves_no_duplicates(city_store, monkeypatch
         rival.close()
         wipe(store)
         store.close()
+
+
+@pytest.mark.parametrize("doing, says, resumes", [
+    ("talking to", "does not answer at bolt://127.0.0.1:7699: the server is not running", False),
+    ("writing to", "bolt://127.0.0.1:7699 stopped answering while writing to it", True),
+])
+def test_a_refused_connection_reads_as_down_when_opening_and_as_stopped_mid_write(doing, says, resumes):
+    """The driver's error for a refused connection (a unit-level seam: the
+    real server's refusal is tested above) gets the words for the moment it happens."""
+    import neo4j.exceptions as nx
+
+    from queries.connect import Settings, translate_errors
+
+    conf = Settings(uri="bolt://neo4j:secret@127.0.0.1:7699", user="neo4j", password="secret", database="neo4j")
+    with pytest.raises(Neo4jUnavailable) as info:
+        with translate_errors(conf, doing):
+            raise nx.ServiceUnavailable("Couldn't connect to 127.0.0.1:7699 (resolved to ('127.0.0.1:7699',)):")
+    text = str(info.value)
+    assert says in text and "secret" not in text
+    assert ("completes when run again" in text) == resumes
