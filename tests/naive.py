@@ -5,7 +5,7 @@ Each section belongs to one kernel module; add new twins in their own
 clearly named functions.
 """
 
-__all__ = ["naive_copresences", "naive_self_join", "presence_identity"]
+__all__ = ["naive_copresences", "naive_self_join", "presence_identity", "naive_group_rows", "naive_run_order"]
 
 
 # ---------------------------------------------------- tracer.kernels twins
@@ -62,3 +62,21 @@ def naive_self_join(presences_df):
             if ov_end - ov_start > 0:
                 out.append((min(p, q), max(p, q), ov_start, ov_end))
     return sorted(out)
+
+
+# --------------------------------- tracer.grouping / tracer.index_sort twins
+
+
+def naive_group_rows(codes):
+    """Twin of :func:`tracer.grouping.group_rows`: the positions of the rows
+    grouped by code, each code's in input order."""
+    buckets = {}
+    for position, code in enumerate(codes):
+        buckets.setdefault(int(code), []).append(position)
+    return [p for code in sorted(buckets) for p in buckets[code]]
+
+
+def naive_run_order(keys):
+    """Twin of the run sorts of :mod:`tracer.index_sort`: the stable order
+    of one run's keys (ties keep their input order)."""
+    return sorted(range(len(keys)), key=lambda i: (keys[i], i))

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from naive import naive_group_rows, naive_run_order
 from test_kernels import presence_frames
 from tracer import ValidationError
 from tracer.grouping import GROUP_BITS, group_rows
@@ -37,8 +38,8 @@ def test_group_rows_is_a_stable_sort_by_code(case, parallel_min, scratch_words):
     off, rows = group_rows("persons", codes, n_codes, start, parallel_min=parallel_min, scratch=scratch)
     if scratch_words == 3 and codes.size and n_codes <= 1 << GROUP_BITS:   # one pass: no second buffer
         assert np.shares_memory(rows, scratch)
-    order = np.argsort(codes, kind="stable")
-    assert rows[:, 0].tolist() == order.tolist()
+    order = naive_group_rows(codes.tolist())
+    assert rows[:, 0].tolist() == order
     assert rows[:, 1].tolist() == start[order].tolist()
     assert off.tolist() == np.searchsorted(codes[order], np.arange(n_codes + 1)).tolist()
 
@@ -64,6 +65,18 @@ def test_place_packing_round_trips(case, parallel_min):
             == column[order].tolist()
     assert (rows[:, 2] >> 48).tolist() == flags[order].tolist()
     assert off[-1] == n
+
+
+@settings(**SETTINGS)
+@given(st.lists(st.integers(0, 1 << 40) | st.integers(0, 3), max_size=80))
+def test_run_sort_is_a_stable_sort(keys):
+    from tracer.index_sort import RADIX, _run_perm
+
+    k = len(keys)
+    arr = np.array(keys + [0], np.int64)   # the kernel takes buffers of at least k items
+    perm = np.empty(k + 1, np.int64)
+    _run_perm(arr, k, perm, np.empty(k + 1, np.int64), np.empty(k + 1, np.int64), np.empty(RADIX + 1, np.int64))
+    assert perm[:k].tolist() == naive_run_order(keys)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
