@@ -456,6 +456,16 @@ def test_mask_place_hides_plates_and_home_addresses_only(prefix, rest):
     assert shown == (head + tail if len(rest) >= head + tail + 2 else 0)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=10).filter(lambda s: "*" not in s), st.text(min_size=1, max_size=20).filter(lambda s: "*" not in s))
+def test_mask_key_with_an_unknown_prefix_hides_the_prefix_too(head, tail):
+    key = head + ":" + tail
+    if key.startswith(("phone:", "passport:")):
+        return
+    out = mask_key(pd.Series([key]))[0]
+    assert len(out) == len(key) and revealed(key, out) <= 3
+
+
 _KEY_FORMS = st.one_of(
     st.from_regex(r"\A[1-6]\d{16}[\dX]\Z"), st.from_regex(r"\Aphone:\+861[3-9]\d{9}\Z"),
     st.from_regex(r"\Apassport:[A-Z]\d{8}\Z"), st.text(max_size=20), st.none())

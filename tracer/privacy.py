@@ -37,6 +37,8 @@ import pandas as pd
 __all__ = ["mask_name", "mask_id", "mask_phone", "mask_key", "mask_place", "mask_text", "mask_message"]
 
 _PHONE_PREFIX = "phone:+86"
+#: Key prefixes the loaders give (kept visible by :func:`mask_key`).
+_KEY_PREFIXES = r"^(?:phone|passport):"
 
 
 def _text(values):
@@ -184,9 +186,11 @@ def _mask_key_forms(s):
     """:func:`mask_key` by form, every form computed for every row."""
     out = mask_id(s)
     has_prefix = s.str.contains(":", regex=False).fillna(False).to_numpy(dtype=bool)
+    known = s.str.match(_KEY_PREFIXES).fillna(False).to_numpy(dtype=bool)
     prefix = s.str.extract(r"^([^:]*:)", expand=False)
     rest = s.str.replace(r"^[^:]*:", "", regex=True)
-    out = (prefix + mask_text(rest)).where(has_prefix, out)
+    out = mask_text(s).where(has_prefix, out)  # an unknown prefix may itself be personal: all of it masked
+    out = (prefix + mask_text(rest)).where(has_prefix & known, out)
     is_phone = s.str.startswith(_PHONE_PREFIX).fillna(False).to_numpy(dtype=bool)
     phones = _PHONE_PREFIX + mask_phone(s.str.slice(len(_PHONE_PREFIX)))
     out = phones.where(is_phone, out)
