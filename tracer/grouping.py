@@ -77,12 +77,16 @@ def _move_rows(codes, rows, lo, hi, shift, mask, cursor, out_codes, out_rows):
 def _pack_places(place, lo, hi, mask, cursor, out_codes, out_rows, start, dur, person, section, row, col,
                  flags):
     """The first pass of the place grouping, packing each row on the way:
-    start, ``dur << 32 | person``, and section, row, col, flags in one int64."""
+    start, ``dur << 32 | person``, and section, row, col, flags in one int64.
+    The codes are written only when ``out_codes`` is not empty (a later pass
+    needs them)."""
+    keep_codes = out_codes.size > 0
     for i in range(lo, hi):
         d = place[i] & mask
         j = cursor[d]
         cursor[d] = j + 1
-        out_codes[j] = place[i]
+        if keep_codes:
+            out_codes[j] = place[i]
         out_rows[j, 0] = start[i]
         out_rows[j, 1] = (np.int64(dur[i]) << 32) | np.int64(person[i])
         out_rows[j, 2] = ((np.int64(section[i]) & 0xFFFF) | ((np.int64(row[i]) & 0xFFFF) << 16)
@@ -91,12 +95,15 @@ def _pack_places(place, lo, hi, mask, cursor, out_codes, out_rows, start, dur, p
 
 @njit(**JIT)
 def _pack_persons(person, lo, hi, mask, cursor, out_codes, out_rows, start):
-    """The first pass of the person grouping: rows of (position, start)."""
+    """The first pass of the person grouping: rows of (position, start);
+    codes as in :func:`_pack_places`."""
+    keep_codes = out_codes.size > 0
     for i in range(lo, hi):
         d = person[i] & mask
         j = cursor[d]
         cursor[d] = j + 1
-        out_codes[j] = person[i]
+        if keep_codes:
+            out_codes[j] = person[i]
         out_rows[j, 0] = i
         out_rows[j, 1] = start[i]
 
@@ -139,22 +146,23 @@ _PACKERS = {"places": (3, _pack_places, _pack_places_parallel),
 
 
 def _counts(codes, bounds, shift, mask, parallel):
+    """Per-chunk digit counts and the cursors they give."""
     counts = np.zeros((bounds.size - 1, mask + 1), np.int64)
     if parallel:
         _count_digits_parallel(codes, bounds, shift, mask, counts)
     else:
         _count_digits(codes, 0, codes.size, shift, mask, counts[0])
-    return _cursors(counts)
+    return counts, _cursors(counts)
 
 
-def _buffers(n, n_columns, scratch):
-    """Codes (int32) and rows ``(n, n_columns)`` int64, carved out of
-    ``scratch`` when it holds them."""
-    words = n * n_columns + (n + 1) // 2
+def _buffers(n, n_columns, scratch, n_codes):
+    """Codes (``n_codes`` int32, 0 or ``n``) and rows ``(n, n_columns)``
+    int64, carved out of ``scratch`` when it holds them."""
+    words = n * n_columns + (n_codes + 1) // 2
     if scratch is None or scratch.dtype != np.int64 or not scratch.flags.c_contiguous or scratch.size < words:
-        return np.empty(n, np.int32), np.empty((n, n_columns), np.int64)
+        return np.empty(n_codes, np.int32), np.empty((n, n_columns), np.int64)
     flat = scratch.reshape(-1)
-    return flat[n * n_columns:words].view(np.int32)[:n], flat[:n * n_columns].reshape(n, n_columns)
+    return flat[n * n_columns:words].view(np.int32)[:n_codes], flat[:n * n_columns].reshape(n, n_columns)
 
 
 def group_rows(packer, codes, n_codes, *columns, parallel_min, scratch=None):
@@ -179,18 +187,23 @@ def group_rows(packer, codes, n_codes, *columns, parallel_min, scratch=None):
     parallel = n >= parallel_min and numba.get_num_threads() > 1
     n_chunks = numba.get_num_threads() if parallel else 1
     bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64)
-    out_codes, out_rows = _buffers(n, n_columns, scratch)
-    cursors = _counts(codes, bounds, 0, mask, parallel)
+    # One pass: the digit is the code, so the counts give the offsets and
+    # the grouped codes need not be written at all.
+    out_codes, out_rows = _buffers(n, n_columns, scratch, n if passes > 1 else 0)
+    counts, cursors = _counts(codes, bounds, 0, mask, parallel)
     if parallel:
         pack_parallel(codes, bounds, mask, cursors, out_codes, out_rows, *columns)
     else:
         pack(codes, 0, n, mask, cursors[0], out_codes, out_rows, *columns)
+    if passes == 1:
+        offsets = np.zeros(n_codes + 1, np.int64)
+        offsets[1:] = np.cumsum(counts.sum(axis=0)[:n_codes])
+        return offsets, out_rows
     codes, rows = out_codes, out_rows
-    if passes > 1:
-        out_codes, out_rows = np.empty_like(codes), np.empty_like(rows)
+    out_codes, out_rows = np.empty_like(codes), np.empty_like(rows)
     for p in range(1, passes):
         shift = p * digit_bits
-        cursors = _counts(codes, bounds, shift, mask, parallel)
+        _, cursors = _counts(codes, bounds, shift, mask, parallel)
         if parallel:
             _move_rows_parallel(codes, rows, bounds, shift, mask, cursors, out_codes, out_rows)
         else:
