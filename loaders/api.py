@@ -50,7 +50,8 @@ from .io import read_table
 from .ledger import Ledger
 from .coded import categorical, category_codes, first_seen
 from .sources import PARSERS
-from .storeview import known_phone_holders, stored_place_kinds, stored_records
+from .storeview import (any_phone_persons, known_phone_holders, stored_phone_persons, stored_place_kinds,
+                        stored_records)
 from .templates import KINDS, read_mapping
 
 __all__ = ["load_files", "prepare", "Prepared", "Options"]
@@ -171,9 +172,37 @@ def _resolve(ledgers, offsets, idents, store):
     _per_file(ledgers, offsets, rows[res.ambiguous], lambda led, m: led.warn(
         m, "phone", "shared-phone", "phone is shared by several ID holders; the row is keyed by the phone"))
     _per_file(ledgers, offsets, rows[res.conflict], lambda led, m: led.warn(m, "phone", "shared-phone"))
+    _per_file(ledgers, offsets, rows[_split_phone_rows(idents, store, res)],
+              lambda led, m: led.warn(m, "phone", "phone-key-split"))
     code_by_row = np.full(offsets[-1], -1, dtype=np.int64)
     code_by_row[rows] = res.codes
     return code_by_row, res.uniques, rows, res.aliases
+
+
+def _split_phone_rows(idents, store, res):
+    """Identity rows (first of each phone) that give a document holder to a
+    phone the store already keys as a person of its own: those earlier
+    presences stay under ``phone:+86…`` (re-keying stored presences is not
+    done), so the load says so instead of leaving the split silent. Phones
+    with several holders are shared phones, warned as such."""
+    none = np.zeros(len(idents), dtype=bool)
+    if "phone" not in idents.columns or "doc" not in idents.columns or not any_phone_persons(store):
+        return none
+    phone_code, phones = category_codes(idents["phone"])
+    paired = (phone_code >= 0) & pd.Series(idents["doc"]).notna().to_numpy() & ~np.asarray(res.ambiguous, bool)
+    if not paired.any():
+        return none
+    split = stored_phone_persons(store, phones[np.unique(phone_code[paired])])
+    if not split:
+        return none  # the usual case: one join over the batch's distinct phones
+    phone = pd.Series(phones[np.maximum(phone_code, 0)], dtype=object).where(phone_code >= 0)
+    doc = pd.Series(idents["doc"], dtype=object).reset_index(drop=True)
+    holders = pd.concat([pd.DataFrame({"phone": phone[paired], "doc": doc[paired]}),
+                         known_phone_holders(store, list(split))]).astype(str).drop_duplicates()  # fmt: skip
+    count = holders.groupby("phone")["doc"].nunique()
+    single = set(count.index[count.to_numpy() == 1]) & split
+    hit = paired & phone.astype(str).isin(single).to_numpy()
+    return hit & ~phone.where(hit).duplicated(keep="first").to_numpy()
 
 
 def _reject_kind_conflicts(ledgers, offsets, input_row, place_code, kind, place_keys, store):

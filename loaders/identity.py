@@ -13,6 +13,9 @@ Rules (issue 3, item 3):
   of such a conflict is reported once per load as a ``shared-phone``
   warning.
 * Every identifier seen for a person becomes an alias (document, phone).
+* Presences already stored under ``phone:+86…`` are not re-keyed when a
+  later load shows that phone with one document: the load warns
+  ``phone-key-split`` once per phone (``loaders.api``) instead.
 
 Examples
 --------

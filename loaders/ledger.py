@@ -53,6 +53,8 @@ MESSAGES = {
     "seat-standing": "{field}: standing ticket, no seat",
     "time-rolled-over-midnight": "{field}: arrival after midnight, moved to the next day",
     "shared-phone": "{field}: mobile number shared by several ID holders; not merged",
+    "phone-key-split": "{field}: an earlier load stored presences under this mobile number alone, before its ID "
+                       "was known; they stay under the phone key (not merged): trace that key too",
     "bad-exit-time": "{field} is not a time; end estimated",
 }
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .identity import PHONE_PREFIX, phone_pairs_from_aliases
 
-__all__ = ["stored_records", "stored_place_kinds", "known_phone_holders"]
+__all__ = ["stored_records", "stored_place_kinds", "known_phone_holders", "stored_phone_persons", "any_phone_persons"]
 
 
 def _con(store):
@@ -85,3 +85,32 @@ def known_phone_holders(store, phones):
         aliases = store.aliases()
     pairs = phone_pairs_from_aliases(aliases)
     return pairs[pairs["phone"].isin(phones)].reset_index(drop=True)
+
+
+def stored_phone_persons(store, phones):
+    """The given phones (11 digits) that the store already holds as a
+    person of their own, ``phone:+86<phone>`` (rows loaded before any ID
+    was known for that phone)."""
+    phones = pd.unique(pd.Series(phones, dtype=object).dropna())
+    if store is None or not len(phones):
+        return set()
+    keys = pd.Series(PHONE_PREFIX + pd.Series(phones, dtype=object).astype(str), dtype=object)
+    con = _con(store)
+    if con is not None:
+        got = _join(con, pd.DataFrame({"key": keys}), "_ld_phone_keys",
+                    "SELECT p.key FROM _ld_phone_keys q JOIN persons p ON p.key = q.key")["key"]
+    else:
+        got = store.persons(keys.tolist())["key"]
+    return {str(k)[len(PHONE_PREFIX):] for k in got}
+
+
+def any_phone_persons(store):
+    """Whether the store may hold a person keyed by a phone (``phone:…``):
+    False only when it surely holds none (then a load need not look)."""
+    if store is None:
+        return False
+    con = _con(store)
+    if con is None:
+        return True
+    sql = "SELECT count(*) FROM (SELECT 1 FROM persons WHERE starts_with(key, 'phone:') LIMIT 1)"
+    return bool(con.execute(sql).fetchall()[0][0])

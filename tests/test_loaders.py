@@ -260,6 +260,28 @@ def test_every_kind_with_chinese_headers_xlsx_and_gb18030(store, tmp_path):
     assert store.persons().set_index("key").loc[A, "district"] == "五华区"
 
 
+def test_a_phone_keyed_person_later_given_an_id_is_warned_not_silently_split(store, tmp_path):
+    """Rows stored under ``phone:+86…`` (no valid ID yet) stay there when a
+    later load shows that phone with one ID: the later load says so
+    (``phone-key-split``, once per phone); a shared family phone does not."""
+    head = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
+    first = (f"{bad_check(A)},13812345678,V1,2020-02-01 09:00,2020-02-01 09:10\n"   # → phone:+86138…
+             f",13912345678,V1,2020-02-01 09:00,2020-02-01 09:10\n")                # → phone:+86139…
+    report = load_files(store, "venues", [write(tmp_path, "a.csv", head + first)])
+    assert "phone-key-split" not in report.warnings
+    assert set(stored(store)["person_key"]) == {"phone:+8613812345678", "phone:+8613912345678"}
+    later = (f"{A},13812345678,V2,2020-02-02 09:00,2020-02-02 09:10\n"
+             f"{A},13812345678,V3,2020-02-02 10:00,2020-02-02 10:10\n"             # the same phone: one warning
+             f"{B},13912345678,V2,2020-02-02 09:00,2020-02-02 09:10\n"
+             f"{C},13912345678,V2,2020-02-02 09:00,2020-02-02 09:10\n")            # 139 is a family phone
+    report = load_files(store, "venues", [write(tmp_path, "b.csv", head + later)])
+    check_accounting(report)
+    assert report.warnings["phone-key-split"] == 1
+    row = report.warning_rows[report.warning_rows["code"] == "phone-key-split"]
+    assert row["line"].tolist() == [2] and row["field"].tolist() == ["phone"]
+    assert set(stored(store)["person_key"]) >= {"phone:+8613812345678", A}   # not merged: said, not guessed
+
+
 def test_mapping_renames_headers_and_keeps_extra_columns(store, tmp_path):
     path = write(tmp_path, "v.csv", "who,mobile,site,at,note\n甲,13812345678,V1,2020-02-01 09:00,x\n,,V1,bad,y\n")
     mapping = write(tmp_path, "m.json", json.dumps({"mobile": "phone", "site": "venue_code", "AT": "scan_time"}))
