@@ -7,7 +7,7 @@ build of the same presences, array by array.
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from naive import naive_group_rows, naive_run_order
@@ -68,7 +68,8 @@ def test_place_packing_round_trips(case, parallel_min):
 
 
 @settings(**SETTINGS)
-@given(st.lists(st.integers(0, 1 << 40) | st.integers(0, 3), max_size=80))
+@given(st.lists(st.integers(0, 1 << 40) | st.integers(0, 3) | st.integers(0, (1 << 63) - 1), max_size=300))
+@example([(1 << 63) - 1 - 3 * i for i in range(40)])  # keys near 2**63: radix shifts must stop below 64
 def test_run_sort_is_a_stable_sort(keys):
     from tracer.index_sort import RADIX, _run_perm
 
@@ -103,3 +104,18 @@ def test_first_bad_interval_is_named_on_every_path(parallel_min, bad):
                           "start": start, "end": end})
     with pytest.raises(ValidationError, match=f"row {bad}: end"):
         build_arrays(frame, parallel_min=parallel_min)
+
+
+@pytest.mark.parametrize("parallel_min", [0, 1 << 30])
+@pytest.mark.parametrize("bits", [40, 55, 57])
+def test_build_with_starts_spread_over_the_allowed_span(parallel_min, bits):
+    """Starts spanning up to 2**57 s (START_BITS allows less than 2**58):
+    the run sorts of one place and one person finish and order by start."""
+    import pandas as pd
+
+    n = 200
+    start = np.sort(np.random.default_rng(bits).integers(0, 1 << bits, n))[::-1].copy()
+    frame = pd.DataFrame({"person": np.zeros(n, np.int32), "place": np.zeros(n, np.int32),
+                          "start": start, "end": start})
+    arrays = build_arrays(frame, parallel_min=parallel_min)
+    assert arrays["start"].tolist() == sorted(start.tolist())

@@ -104,7 +104,7 @@ def _run_perm(keys, k, perm, tmp_keys, tmp_perm, count):
     src_k, dst_k, src_p, dst_p = keys, tmp_keys, perm, tmp_perm
     passes = 0
     shift = 0
-    while (top >> shift) > 0:
+    while shift < 63 and (top >> shift) > 0:  # keys are below 2**63; a shift of 64+ is undefined
         count[:radix + 1] = 0
         for i in range(k):
             count[((src_k[i] >> shift) & (radix - 1)) + 1] += 1
