@@ -89,3 +89,17 @@ def test_parallel_ranges_match_groupby(rows):
     finally:
         tracer.aggregate.PARALLEL_EVENTS = saved
     assert_matches_naive(got, ev)
+
+
+def test_warm_up_prepares_the_parallel_aggregation():
+    """``tracer demo`` warms the kernels up in a second process; the
+    parallel aggregation (from PARALLEL_EVENTS events) is among them."""
+    import subprocess
+    import sys
+
+    code = ("import numba, tracer.warmup as w; w.warm_up(rows=400); "
+            "from tracer.aggregate import _aggregate_ranges as f; "
+            "print(numba.get_num_threads(), len(f.signatures))")
+    threads, signatures = map(int, subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                                  check=True).stdout.split())  # fmt: skip
+    assert signatures == (1 if threads > 1 else 0)

@@ -39,6 +39,18 @@ def warm_up(rows=None):
     trace(frame, cases, hops=2)  # the frame store builds an index: serial and parallel build paths
     small = frame.head(100)
     trace(small, cases[cases["person"].isin(small["person"])].head(3))
+    _aggregate_in_parallel(rng)
+
+
+def _aggregate_in_parallel(rng):
+    """The per-contact aggregation shares its work between threads only
+    from ``PARALLEL_EVENTS`` events, more than the traces above find."""
+    from .aggregate import PARALLEL_EVENTS, aggregate_contacts
+
+    n = PARALLEL_EVENTS
+    zeros = np.zeros(n, np.int64)
+    aggregate_contacts(rng.integers(1, 1_000, n), zeros, zeros, np.full(n, -0.01), np.ones(n, np.int8),
+                       np.ones(n, np.int64), zeros, np.full(n, 60, np.int64), n_persons=1_000)  # fmt: skip
 
 
 if __name__ == "__main__":  # pragma: no cover
