@@ -29,6 +29,7 @@ RETRY_TIME_S = 5.0
 
 _SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 _START_HINT = "start it with `bash scripts/neo4j start`, or point --neo4j-uri / NEO4J_URI at a running server"
+_RESUME_HINT = "; an interrupted load or push completes when run again"
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,12 @@ def open_driver(conf):
 
 
 @contextmanager
-def translate_errors(conf, doing="talking to"):
-    """Map driver exceptions raised in the block to tracer errors."""
+def translate_errors(conf, doing=None):
+    """Map driver exceptions raised in the block to tracer errors.
+
+    ``doing`` names the work under way (``"writing to"``, ``"reading
+    from"``…); None means the connection is being opened, so a refused
+    connection reads as a server that is not running."""
     import neo4j.exceptions as nx
 
     where = f"Neo4j at {conf.shown_uri}"
@@ -119,19 +124,17 @@ def translate_errors(conf, doing="talking to"):
     except (nx.ServiceUnavailable, nx.SessionExpired, nx.IncompleteCommit, nx.TransientError, OSError) as exc:
         detail = (getattr(exc, "message", None) or str(exc) or type(exc).__name__).splitlines()[0]
         refused = detail.startswith(("Couldn't connect", "Unable to retrieve routing")) or "refused" in detail.lower()
-        if refused and doing == "talking to":  # opening: nothing was under way
+        if refused and doing is None:  # opening: nothing was under way
             raise Neo4jUnavailable(
                 f"Neo4j does not answer at {conf.shown_uri}: the server is not running, or listens elsewhere",
                 hint=_START_HINT,
             ) from None
+        # only an interrupted write leaves work to complete
+        hint = _START_HINT if (doing or "").startswith("reading") else _START_HINT + _RESUME_HINT
         if refused:
-            raise Neo4jUnavailable(
-                f"{where} stopped answering while {doing} it",
-                hint=_START_HINT + "; an interrupted load or push completes when run again",
-            ) from None
+            raise Neo4jUnavailable(f"{where} stopped answering while {doing} it", hint=hint) from None
         raise Neo4jUnavailable(
-            f"lost the connection to {where} while {doing} it ({detail})",
-            hint=_START_HINT + "; an interrupted load or push completes when run again",
+            f"lost the connection to {where} while {doing or 'connecting to'} it ({detail})", hint=hint
         ) from None
     except nx.DriverError as exc:
         raise Neo4jUnavailable(f"{where}: {exc}", hint=_START_HINT) from None

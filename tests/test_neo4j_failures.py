@@ -158,8 +158,10 @@ def test_push_racing_another_writer_leaves_no_duplicates(city_store, monkeypatch
 
 
 @pytest.mark.parametrize("doing, says, resumes", [
-    ("talking to", "does not answer at bolt://127.0.0.1:7699: the server is not running", False),
+    (None, "does not answer at bolt://127.0.0.1:7699: the server is not running", False),
     ("writing to", "bolt://127.0.0.1:7699 stopped answering while writing to it", True),
+    ("talking to", "bolt://127.0.0.1:7699 stopped answering while talking to it", True),
+    ("reading from", "bolt://127.0.0.1:7699 stopped answering while reading from it", False),
 ])
 def test_a_refused_connection_reads_as_down_when_opening_and_as_stopped_mid_write(doing, says, resumes):
     """The driver's error for a refused connection (a unit-level seam: the
