@@ -76,10 +76,11 @@ def test_person_postings(frame, codes):
 @given(presence_frames(max_rows=120, n_places=2, n_persons=3), st.integers(0, 2**14 - 1),
        st.integers(0, 2**14 - 1))
 def test_wide_code_spaces_and_long_runs(frame, place_low, person_low):
-    """Codes spread over 2**16 values take two grouping passes; few places
-    and persons make long runs, sorted by the radix path."""
-    frame = frame.assign(place=(frame.place * 2**14 + place_low).astype(np.int32),
-                         person=(frame.person * 2**14 + person_low).astype(np.int32))
+    """Codes spread over 2**21 values take two grouping passes (one pass
+    covers GROUP_BITS = 20 bits); few places and persons make long runs,
+    sorted by the radix path."""
+    frame = frame.assign(place=(frame.place * 2**20 + place_low).astype(np.int32),
+                         person=(frame.person * 2**20 + person_low).astype(np.int32))
     index = build_index(frame)
     out = index.to_frame()
     assert sorted_rows(out) == sorted_rows(frame)
