@@ -437,7 +437,8 @@ def test_explain_of_a_saved_run_reads_only_its_chain_and_agrees_with_the_whole_r
 
     with DuckStore(path) as store:
         store.append(make_batch(4000, n_persons=300, n_places=30, source="city"))
-        cases = [{"person": "p00000", "onset": "1970-01-10"}, {"person": "p00001", "sampled": "1970-01-15"}]
+        cases = [{"person": "p00000", "onset": "1970-01-10"}, {"person": "p00001", "sampled": "1970-01-15"},
+                 {"person": "p00002", "onset": "1960-01-01"}]   # infectious before any presence: no contacts
         run_id = store.save_run(trace(store, cases, hops=2))
         whole = store.load_run(run_id)
         assert (whole.contacts["hop"] == 2).any()
@@ -449,9 +450,11 @@ def test_explain_of_a_saved_run_reads_only_its_chain_and_agrees_with_the_whole_r
             assert got.chain == want.chain
             pd.testing.assert_frame_equal(got.evidence, want.evidence)
             pd.testing.assert_series_equal(got.contact, want.contact)
-        # the errors are the whole run's: a case that did not expose the contact, an unknown case
+        # the errors are the whole run's: a case that did not expose the contact (one that exposed
+        # nobody is still a case of the run), an unknown case
+        assert "p00002" not in set(whole.contacts["source_case"])
         other = next(c for c in ("p00000", "p00001") if c != picked["source_case"].iat[0])
-        for bad_case in (other, "nobody"):
+        for bad_case in (other, "p00002", "nobody"):
             with pytest.raises(UnknownPerson) as whole_err:
                 explain(whole, bad_case, picked["person"].iat[0])
             with pytest.raises(UnknownPerson) as saved_err:

@@ -99,6 +99,9 @@ def explain(run, case, contact, roots=None):
     row = contacts.set_index("person").loc[person]
     if roots is None:
         roots = set(contacts["source_case"]) | set(run.events.loc[run.events["hop"] == 1, "case"])
+        cases = getattr(run, "cases", None)
+        if cases is not None and "person" in getattr(cases, "columns", ()):
+            roots |= set(cases["person"].astype(str))  # a case without contacts is still a case of the run
     case_key = resolve_person(case, sorted(roots), "case", allow_rank=False)
     if row["source_case"] != case_key and not _touches(run.events, case_key, person):
         raise UnknownPerson(
