@@ -46,7 +46,7 @@ from .accounting import build_report
 from .dwell import dwell_seconds, estimate_ends
 from .fields import Table
 from .identity import resolve
-from .io import read_table
+from .io import read_table, start_numba_early
 from .ledger import Ledger
 from .coded import categorical, category_codes, first_seen
 from .sources import PARSERS
@@ -297,6 +297,7 @@ def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_mi
     if not paths:
         raise LoadError("no files to load", hint="give one or more CSV/XLSX files")
     opts = Options(tz=tz, dwell_min=dwell_min)
+    start_numba_early(paths)
     ledgers, idents, pres = _parse_all(kind, paths, encoding, read_mapping(mapping), opts, progress)
     offsets = np.concatenate([[0], np.cumsum([len(led) for led in ledgers])]).astype(np.int64)
     code_by_row, person_keys, rows, aliases = _resolve(ledgers, offsets, idents, store)

@@ -18,14 +18,17 @@ import csv
 import io
 import json
 import os
+import sys
+import threading
 
 import numpy as np
 import pandas as pd
 
 from tracer.errors import LoadError
-from tracer.jit import jit_pays
+from tracer.jit import JIT_MIN_ROWS, jit_pays
 
-__all__ = ["read_table", "detect_encoding", "make_rejects", "raw_records", "record_lines", "REJECT_COLUMNS"]
+__all__ = ["read_table", "detect_encoding", "make_rejects", "raw_records", "record_lines", "REJECT_COLUMNS",
+           "start_numba_early"]
 
 REJECT_COLUMNS = ["file", "line", "field", "code", "message", "raw"]
 _ENCODINGS = ("utf-8-sig", "gb18030")
@@ -93,6 +96,38 @@ def read_table(path, encoding=None):
     if frame.empty:
         raise LoadError(f"{path}: has a header but no rows", hint="nothing to load; check the export")
     return frame
+
+
+#: CSV bytes from which a load will run numba kernels (``JIT_MIN_ROWS`` rows
+#: of at least 64 bytes; the venues template writes about 100 a row).
+NUMBA_EARLY_BYTES = JIT_MIN_ROWS * 64
+
+
+def start_numba_early(paths):
+    """Begin importing numba on a worker thread when ``paths`` are large
+    enough for the loaders' kernels (True when started).
+
+    Importing numba and starting its compiler context costs about 0.5 s
+    once per process, Python work that holds the GIL; the file is read and
+    parsed meanwhile by Arrow's threads, which do not. The first kernel a
+    load calls then waits at most for what is left (the import lock).
+    """
+    if "numba" in sys.modules:
+        return False
+    total = 0
+    for path in paths:
+        if str(path).lower().endswith((".csv", ".txt")) and os.path.isfile(path):
+            total += os.path.getsize(path)
+    if total < NUMBA_EARLY_BYTES:
+        return False
+    threading.Thread(target=_load_a_kernel, name="loaders-numba", daemon=True).start()
+    return True
+
+
+def _load_a_kernel():
+    from .kernels import count_byte  # numba, and the kernel read_table calls first
+
+    count_byte(np.zeros(1, dtype=np.uint8), 10)
 
 
 def _utf8_bytes(path, data, encoding):

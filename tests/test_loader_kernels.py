@@ -71,3 +71,29 @@ def test_combine_fingerprints_matches_twin(rows):
 def test_count_byte_counts_line_breaks():
     data = b"a,b\n1,2\n\n3,4"
     assert kernels.count_byte(np.frombuffer(data, dtype=np.uint8), 10) == data.count(b"\n")
+
+
+def test_numba_is_started_early_for_large_csv_files_only(tmp_path):
+    """A fresh process: a small file leaves numba unimported (its numpy
+    twins serve), a large one starts the import on a worker thread."""
+    import subprocess
+    import sys
+
+    small, big = tmp_path / "small.csv", tmp_path / "big.csv"
+    small.write_text("a,b\n1,2\n")
+    big.write_text("a,b\n" + "1,2\n" * 400)
+    code = """if True:
+        import sys, threading
+        import loaders.api, loaders.io as io
+        io.NUMBA_EARLY_BYTES = 1000
+        started_small = io.start_numba_early([sys.argv[1]])
+        imported_small = "numba" in sys.modules
+        started_big = io.start_numba_early([sys.argv[2], sys.argv[1]])
+        for t in threading.enumerate():
+            if t.name == "loaders-numba":
+                t.join()
+        print(started_small, imported_small, started_big, "numba" in sys.modules, io.start_numba_early([sys.argv[2]]))
+    """
+    out = subprocess.run([sys.executable, "-c", code, str(small), str(big)], capture_output=True, text=True,
+                         check=True).stdout.split()  # fmt: skip
+    assert out == ["False", "False", "True", "True", "False"]
