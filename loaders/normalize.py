@@ -48,6 +48,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tracer.jit import jit_pays
+
 from .coded import coded_series, renumber
 
 __all__ = [
@@ -298,7 +300,9 @@ def distinct_rows(*columns):
 
     ``codes[i]`` numbers row ``i``'s combination of cells (missing cells
     count as one value) and ``first[k]`` is the first row of combination
-    ``k``. Arrow-backed columns are hashed by Arrow (no Python objects).
+    ``k``. Arrow-backed text columns of many rows are factorized from their
+    bytes (:mod:`loaders.hashfast`), others by ``pd.factorize``; no Python
+    objects either way.
 
     >>> codes, first = distinct_rows(pd.Series(["a", "b", "a", None]), pd.Series(["x", "y", "x", "x"]))
     >>> codes.tolist(), first.tolist()
@@ -307,29 +311,53 @@ def distinct_rows(*columns):
     return _distinct_rows(columns, limit=None)
 
 
-def _distinct_rows(columns, limit):
+def _distinct_rows(columns, limit, fast=True):
     """:func:`distinct_rows`, or None as soon as a column alone has more
-    than ``limit`` distinct values."""
-    combined, upper = None, 0
+    than ``limit`` distinct values. ``fast=False`` factorizes every column
+    with pandas (the way before :mod:`loaders.hashfast`, kept to compare)."""
+    combined, upper, first = None, 0, None
     for col in columns:
         if col is None:
             continue
-        codes, uniq = pd.factorize(pd.Series(col), use_na_sentinel=True)
-        if limit is not None and len(uniq) > limit:
+        got = _column_codes(pd.Series(col), limit, fast)
+        if got is None:
             return None
-        codes = codes.astype(np.int64) + 1  # missing → 0
+        codes, n_codes, col_first = got
         if combined is None:
-            combined, upper = codes, len(uniq) + 1
+            combined, upper, first = codes, n_codes, col_first
         else:
-            combined, upper = renumber(combined * (len(uniq) + 1) + codes, upper * (len(uniq) + 1))
+            combined, upper = renumber(combined * n_codes + codes, upper * n_codes)
+            first = None
     if combined is None:
         raise ValueError("distinct_rows needs at least one column")
-    codes, n_distinct = renumber(combined, upper)
+    if first is not None:  # one column numbered by the kernel: final already
+        codes, n_distinct = combined, upper
+    else:
+        codes, n_distinct = renumber(combined, upper)
     if limit is not None and n_distinct > limit:
         return None
-    first = np.empty(n_distinct, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    if first is None:
+        first = np.empty(n_distinct, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
     return codes, first
+
+
+def _column_codes(col, limit, fast):
+    """(int64 codes >= 0 with missing cells as one value, how many codes,
+    first row of each code or None) of one column, or None when it has
+    more than ``limit`` distinct values. Arrow-backed text goes to the
+    kernel (codes in order of first appearance) when it pays."""
+    if fast and jit_pays(len(col)) and isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        from .hashfast import factorize_text, text_chunks  # numba, imported on first use
+
+        chunks = text_chunks(col)
+        if chunks is not None:
+            got = factorize_text(chunks, limit=limit, missing=True)
+            return None if got is None else (got[0], len(got[1]), got[1])
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    if limit is not None and len(uniq) > limit:
+        return None
+    return codes.astype(np.int64) + 1, len(uniq) + 1, None  # missing → 0
 
 
 def per_distinct(fn, *columns, max_ratio=0.6):
