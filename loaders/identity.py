@@ -176,14 +176,23 @@ def _phone_keys(uniq_phones):
 
 def _combine(*codes):
     """One int64 per row that is equal exactly where all non-negative
-    ``codes`` are (mixed radix; re-numbered when it would overflow)."""
-    out = codes[0]
-    for code in codes[1:]:
+    ``codes`` are (mixed radix; re-numbered when it would overflow).
+    Columns that are all zero add nothing and are skipped; the others are
+    folded in place into one new array (large temporaries are slow to
+    touch for the first time)."""
+    out = None
+    for code in codes:
         radix = int(code.max(initial=0)) + 1
+        if radix == 1:
+            continue
+        if out is None:
+            out = np.array(code, dtype=np.int64)
+            continue
         if (int(out.max(initial=0)) + 1) * radix >= 1 << 62:
             out = pd.factorize(out)[0].astype(np.int64)
-        out = out * radix + code
-    return out
+        out *= radix
+        out += code
+    return np.zeros(len(codes[0]), dtype=np.int64) if out is None else out
 
 
 def _aliases(uniques, d_uniq, phone_keys, ok, has_doc, has_phone, key_code, doc_code, phone_code):

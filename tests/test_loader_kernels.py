@@ -97,3 +97,23 @@ def test_numba_is_started_early_for_large_csv_files_only(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(small), str(big)], capture_output=True, text=True,
                          check=True).stdout.split()  # fmt: skip
     assert out == ["False", "False", "True", "True", "False"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2**40), st.sampled_from([0, 0, 5, 2**31])), max_size=40),
+       st.booleans())
+def test_identity_combine_is_equal_exactly_where_all_codes_are(rows, zero_first):
+    """loaders.identity._combine against tuple equality (all-zero columns,
+    and radixes large enough to force its re-numbering, included)."""
+    from loaders.identity import _combine
+
+    cols = [np.array([r[k] for r in rows], dtype=np.int64) for k in range(3)]
+    if zero_first:
+        cols.insert(0, np.zeros(len(rows), np.int64))
+    before = [c.copy() for c in cols]
+    got = _combine(*cols)
+    assert len(got) == len(rows)
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            assert (got[i] == got[j]) == (rows[i] == rows[j])
+    assert all((a == b).all() for a, b in zip(cols, before))   # the inputs are left as they were
