@@ -398,7 +398,7 @@ def demo(settings, directory, people, days, seed, top):
             codes = ", ".join(f"{code} {n}" for code, n in sorted(rep.by_code.items())) or "none"
             settings.say(
                 f"    {kind:<11} read {rep.read:>7,} = loaded {rep.loaded:>7,} + duplicates {rep.duplicates:>5,}"
-                f" + rejected {rep.rejected:>4,} ({codes})"
+                f" + rejected {rep.rejected:>4,} ({codes}); {sum(rep.warnings.values()):,} warning(s)"
             )
         cases = read_table_frame(gen.cases_path)
         settings.say(f"3/4 Tracing {len(cases)} A-class case(s) with 2 hops ...")

@@ -215,6 +215,9 @@ def test_demo_generates_loads_traces_and_reports(runner, tmp_path):
     for step in ("1/4", "2/4", "3/4", "4/4", "Next:"):
         assert step in res.stderr
     assert "read" in res.stderr and "rejected" in res.stderr  # the accounting, rejects included
+    # and how many values were repaired or flagged (the generator damages some of every kind)
+    warned = [int(x.rsplit("; ", 1)[1].split()[0].replace(",", "")) for x in res.stderr.splitlines() if " = loaded " in x]
+    assert len(warned) == 7 and sum(warned) > 0
     assert (out / "report.html").stat().st_size > 10_000
     with DuckStore(str(out / "tracer.duckdb")) as st:
         run = st.load_run()
