@@ -119,3 +119,20 @@ def test_build_with_starts_spread_over_the_allowed_span(parallel_min, bits):
                           "start": start, "end": start})
     arrays = build_arrays(frame, parallel_min=parallel_min)
     assert arrays["start"].tolist() == sorted(start.tolist())
+
+
+@pytest.mark.parametrize("budget", [1, 16 * 8, 16 * 300])
+def test_grouping_takes_fewer_chunks_than_threads_when_counts_would_be_large(monkeypatch, budget):
+    """Parallel passes over fewer chunks than threads (the count budget
+    of a many-core machine) group exactly as the naive twin."""
+    import tracer.grouping as grouping
+
+    monkeypatch.setattr(grouping, "COUNT_BYTES", budget)
+    rng = np.random.default_rng(budget)
+    for n_codes in (5, 300, (1 << GROUP_BITS) + 5):
+        codes = rng.integers(0, n_codes, 5000).astype(np.int32)
+        start = rng.integers(-1000, 1000, 5000)
+        off, rows = group_rows("persons", codes, n_codes, start, parallel_min=0)
+        order = naive_group_rows(codes.tolist())
+        assert rows[:, 0].tolist() == order and rows[:, 1].tolist() == start[order].tolist()
+        assert off.tolist() == np.searchsorted(codes[order], np.arange(n_codes + 1)).tolist()

@@ -35,6 +35,10 @@ __all__ = ["group_rows", "GROUP_BITS"]
 #: Bits of a place or person code handled per grouping pass (fan-out 2**20).
 GROUP_BITS = 20
 
+#: Bytes the per-chunk digit counts and cursors may take: a chunk per
+#: thread, up to this (64 chunks of 2**20 digits would take 1 GiB).
+COUNT_BYTES = 256 << 20
+
 
 @njit(**JIT)
 def _count_digits(codes, lo, hi, shift, mask, count):
@@ -185,7 +189,7 @@ def group_rows(packer, codes, n_codes, *columns, parallel_min, scratch=None):
     digit_bits = -(-bits // passes)
     mask = (1 << digit_bits) - 1
     parallel = n >= parallel_min and numba.get_num_threads() > 1
-    n_chunks = numba.get_num_threads() if parallel else 1
+    n_chunks = min(numba.get_num_threads(), max(1, COUNT_BYTES // (16 * (mask + 1)))) if parallel else 1
     bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64)
     # One pass: the digit is the code, so the counts give the offsets and
     # the grouped codes need not be written at all.
