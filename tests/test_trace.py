@@ -235,11 +235,13 @@ def test_explain_without_saved_events_is_a_clear_error():
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.integers(-2_000_000_000, 4_000_000_000)), max_size=40),
+@given(st.lists(st.one_of(st.none(), st.integers(-2_000_000_000, 4_000_000_000),
+                          st.integers(-20_000_000_000, 20_000_000_000)), max_size=40),   # years 1336-2603
        st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/St_Johns", "Asia/Kolkata", "UTC"]))
 def test_time_texts_are_what_pandas_writes(seconds, tz):
     """tracer.timeutil.time_texts against pandas' own CSV and JSON writers
-    (the oracle), zones with DST and historical offsets with seconds included."""
+    (the oracle), zones with DST and historical offsets with seconds included,
+    and years outside pandas' nanosecond range (stored in microseconds)."""
     from tracer.timeutil import from_epoch_s, time_texts
 
     times = pd.Series(from_epoch_s([0 if s is None else s for s in seconds], tz))

@@ -109,15 +109,16 @@ def time_texts(values, style="csv"):
     if not isinstance(series.dtype, pd.DatetimeTZDtype):
         raise TypeError(f"time_texts needs tz-aware timestamps, not {series.dtype}")
     missing = series.isna().to_numpy()
-    utc_ns = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
-    ns = utc_ns.view(np.int64)
-    if ((ns[~missing] % 1_000_000_000) != 0).any():
+    utc = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()  # its own unit: s, ms, us or ns
+    per_s = int(np.timedelta64(1, "s") // np.timedelta64(1, np.datetime_data(utc.dtype)[0]))
+    if ((utc.view(np.int64)[~missing] % per_s) != 0).any():
         return None
+    utc_s = utc.astype("datetime64[s]")  # whole seconds: exact, whatever the year
     if style == "json":
-        text = np.char.add(np.datetime_as_string(utc_ns.astype("datetime64[ms]"), unit="ms"), "Z")
+        text = np.char.add(np.datetime_as_string(utc_s.astype("datetime64[ms]"), unit="ms"), "Z")
     else:
-        local = series.dt.tz_localize(None).to_numpy("datetime64[s]")
-        offset_s = local.astype(np.int64) - ns // 1_000_000_000
+        local = series.dt.tz_localize(None).to_numpy().astype("datetime64[s]")
+        offset_s = local.astype(np.int64) - utc_s.astype(np.int64)
         distinct, codes = np.unique(offset_s, return_inverse=True)
         suffix = np.array([_offset_text(int(o)) for o in distinct], dtype="<U9")
         wall = np.datetime_as_string(local, unit="s")
