@@ -543,10 +543,11 @@ def test_fetch_frame_gives_what_df_gives(rows):
 
     from tracer.duck_sql import fetch_frame
 
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t (i INT, b BOOL, s VARCHAR, f DOUBLE, ts TIMESTAMPTZ, e ENUM('a', 'b'), d DATE)")
-    for i, b, s, f, sec in rows:
-        con.execute("INSERT INTO t VALUES (?, ?, ?, ?, to_timestamp(?), 'a', DATE '2020-01-02')", [i, b, s, f, sec])
-    for sql in ("SELECT i, b, s, f, ts FROM t", "SELECT * FROM t", "SELECT s, i FROM t WHERE i > ?"):
-        params = [0] if "?" in sql else []
-        pd.testing.assert_frame_equal(fetch_frame(con, sql, params), con.execute(sql, params).df())
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE t (i INT, b BOOL, s VARCHAR, f DOUBLE, ts TIMESTAMPTZ, e ENUM('a', 'b'), d DATE)")
+        for i, b, s, f, sec in rows:
+            con.execute("INSERT INTO t VALUES (?, ?, ?, ?, to_timestamp(?), 'a', DATE '2020-01-02')",
+                        [i, b, s, f, sec])  # fmt: skip
+        for sql in ("SELECT i, b, s, f, ts FROM t", "SELECT * FROM t", "SELECT s, i FROM t WHERE i > ?"):
+            params = [0] if "?" in sql else []
+            pd.testing.assert_frame_equal(fetch_frame(con, sql, params), con.execute(sql, params).df())
