@@ -125,9 +125,12 @@ def start_numba_early(paths):
 
 
 def _load_a_kernel():
-    from .kernels import count_byte  # numba, and the kernel read_table calls first
+    try:
+        from .kernels import count_byte  # numba, and the kernel read_table calls first
 
-    count_byte(np.zeros(1, dtype=np.uint8), 10)
+        count_byte(np.zeros(1, dtype=np.uint8), 10)
+    except Exception:  # noqa: BLE001 - the load meets the same error where it reports errors
+        pass
 
 
 def _utf8_bytes(path, data, encoding):
