@@ -27,9 +27,7 @@ class TracerGroup(click.Group):
         except TracerError as exc:
             message, hint = exc.message, exc.hint or ""
             if not getattr(ctx.obj, "show_pii", False):
-                from tracer.privacy import mask_message
-
-                message, hint = mask_message(message), mask_message(hint)
+                message, hint = masked_error_text(message, exc.keys), masked_error_text(hint, exc.keys)
             click.echo(f"Error: {message}", err=True)
             if hint:
                 click.echo(f"Hint: {hint}", err=True)
@@ -37,6 +35,17 @@ class TracerGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; the store is unchanged by the unfinished step.", err=True)
             ctx.exit(130)
+
+
+def masked_error_text(text, keys):
+    """An error's text with the person keys it quotes masked as tables
+    mask them (longest first), then IDs and phones masked by pattern."""
+    from tracer.privacy import mask_key, mask_message
+
+    keys = sorted(set(keys), key=len, reverse=True)
+    for key, shown in zip(keys, mask_key(keys) if keys else []):
+        text = text.replace(key, shown)
+    return mask_message(text)
 
 
 class Settings:

@@ -274,6 +274,7 @@ class Neo4jStore:
             raise UnknownPerson(
                 f"{len(unknown)} person key(s) not in Neo4j at {self.settings.shown_uri}: {shown}",
                 hint="check the ID number (18 digits) or push/load the sources that mention them",
+                keys=unknown[:5],
             )
         return self.persons_codes.encode(resolved)
 

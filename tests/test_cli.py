@@ -316,3 +316,25 @@ def test_table_columns_fit_the_terminal(cols, available):
     # A filled column is dropped only when every empty column beyond the first two is gone.
     if any(filled[k] for k in dropped):
         assert all(filled[k] for k in keep[2:])
+
+
+def test_error_messages_mask_person_keys_of_any_form(runner, store, tmp_path):
+    """A canonical input may key people by any string, names included: an
+    error that quotes such a key masks it as tables do, unless --show-pii."""
+    from tracer.privacy import mask_key
+
+    path = tmp_path / "named.csv"
+    path.write_text("person,place,kind,start,end\n"
+                    "张三丰,venue:1,venue,2020-02-01 10:00,2020-02-01 11:00\n"
+                    "李四光,venue:1,venue,2020-02-01 10:00,2020-02-01 11:00\n"
+                    "赵六,venue:2,venue,2020-02-03 10:00,2020-02-03 11:00\n", encoding="utf-8")  # fmt: skip
+    assert invoke(runner, store, "load", "presences", str(path)).exit_code == 0
+    res = invoke(runner, store, "trace", "--case", "王五明", "--onset", "2020-02-02")
+    assert res.exit_code == 1 and "王五明" not in res.stderr and mask_key(["王五明"])[0] in res.stderr
+    assert "王五明" in invoke(runner, store, "--show-pii", "trace", "--case", "王五明", "--onset", "2020-02-02").stderr
+    # explain names the contact, the case asked about and the true source case
+    assert invoke(runner, store, "trace", "--case", "张三丰", "--case", "赵六", "--onset", "2020-02-02",
+                  "--onset", "2020-02-04").exit_code == 0  # fmt: skip
+    res = invoke(runner, store, "explain", "赵六", "李四光")
+    assert res.exit_code == 1 and "was not exposed by case" in res.stderr
+    assert not any(name in res.stderr for name in ("张三丰", "李四光", "赵六")), res.stderr

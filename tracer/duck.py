@@ -373,6 +373,7 @@ class DuckStore:
             raise UnknownPerson(
                 f"{len(unknown)} person key(s) not in store {self.path}: {shown}",
                 hint="check the ID number (18 digits) or load the sources that mention them",
+                keys=unknown[:5],
             )
         return codes
 

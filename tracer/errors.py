@@ -20,14 +20,18 @@ class TracerError(Exception):
     """Base class of every error tracer raises on purpose.
 
     ``hint`` (optional) is a short sentence telling the user what to do next.
+    ``keys`` (optional) are the person keys the message or hint quotes, so
+    that the CLI can mask them whatever their form (a canonical input may
+    key people by any string, a name included), not only by pattern.
     """
 
     exit_code = 1
 
-    def __init__(self, message, hint=None):
+    def __init__(self, message, hint=None, keys=()):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.keys = tuple(str(k) for k in keys)
 
     def __str__(self):
         if self.hint:

@@ -68,7 +68,8 @@ def resolve_person(spec, keys, what="person", allow_rank=True):
             )
     raise UnknownPerson(f"{what} {spec!r} is not in this trace run",
                         hint=f"check the key, or {by_rank}" if allow_rank else
-                        f"{by_rank} as loaded, or masked as printed in the source_case column")
+                        f"{by_rank} as loaded, or masked as printed in the source_case column",
+                        keys=[] if spec.startswith("#") else [spec])  # a rank is no one's key
 
 
 def explain(run, case, contact, roots=None):
@@ -107,6 +108,7 @@ def explain(run, case, contact, roots=None):
         raise UnknownPerson(
             f"{person} was not exposed by case {case_key} in this run",
             hint=f"its source case is {row['source_case']}",
+            keys=[person, case_key, row["source_case"]],
         )
     chain = _chain(contacts, person, case_key)
     parts = []

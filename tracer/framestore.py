@@ -75,6 +75,7 @@ class FrameStore:
             raise UnknownPerson(
                 f"{int((codes < 0).sum())} person key(s) not in the presences: {', '.join(unknown)}",
                 hint="check the case list against the loaded keys",
+                keys=unknown,
             )
         return codes.astype(np.int32)
 
