@@ -136,3 +136,11 @@ def test_grouping_takes_fewer_chunks_than_threads_when_counts_would_be_large(mon
         order = naive_group_rows(codes.tolist())
         assert rows[:, 0].tolist() == order and rows[:, 1].tolist() == start[order].tolist()
         assert off.tolist() == np.searchsorted(codes[order], np.arange(n_codes + 1)).tolist()
+
+
+def test_the_parallel_paths_are_reachable_here():
+    """tests/conftest.py gives numba two threads even on one core, so the
+    parallel-path tests above never quietly run the serial path twice."""
+    import numba
+
+    assert numba.get_num_threads() >= 2
