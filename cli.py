@@ -362,6 +362,8 @@ def push(settings, batch_rows, no_runs, bulk, force, neo4j_dir):
         f" + {res.presences_present:,} already there; {res.persons:,} persons, {res.places:,} places,"
         f" {res.runs} trace run(s); {res.seconds:.1f} s"
     )
+    if getattr(res, "merged_persons", 0):
+        settings.say(f"retired {res.merged_persons:,} phone key(s) merged into ID holders since an earlier push")
     settings.say("Open http://127.0.0.1:7474/browser/ and see queries/browser/GUIDE.md")
 
 

@@ -40,6 +40,9 @@ class LoadReport:
     per_file : one dict per file with ``file`` and the same keys.
     source : the store's source id of the batch (-1: nothing new).
     presences_loaded : presences appended (a row may give two).
+    merged_phones, moved_presences : phone keys of earlier loads merged
+        into the ID holder this load names for them, and the stored
+        presences that moved with them (``phone-merged`` warnings).
     rejects, warning_rows : DataFrames with ``file, line, field, code,
         message, raw`` (built on first access; ``raw`` is the row's cells
         as JSON under the file's own headers).
@@ -55,6 +58,8 @@ class LoadReport:
     per_file: list = field(default_factory=list)
     source: int = -1
     presences_loaded: int = 0
+    merged_phones: int = 0
+    moved_presences: int = 0
     ledgers: list = field(default_factory=list, repr=False)
 
     def to_dict(self):
@@ -87,6 +92,9 @@ class LoadReport:
             )
         lines += [f"  rejected {code}: {n}" for code, n in sorted(self.by_code.items())]
         lines += [f"  warning {code}: {n}" for code, n in sorted(self.warnings.items())]
+        if self.merged_phones:
+            lines.append(f"  merged {self.merged_phones} phone key(s) of earlier loads into their ID holders: "
+                         f"{self.moved_presences} stored presence(s) moved")  # fmt: skip
         return lines
 
 

@@ -45,7 +45,7 @@ from tracer.schema import DEFAULT_TZ, KIND_CODES
 from .accounting import build_report
 from .dwell import dwell_seconds, estimate_ends
 from .fields import Table
-from .identity import resolve
+from .identity import PHONE_PREFIX, resolve
 from .io import read_table, start_numba_early
 from .ledger import Ledger
 from .coded import categorical, category_codes, first_seen
@@ -84,6 +84,7 @@ class Prepared:
     persons: pd.DataFrame
     places: pd.DataFrame
     aliases: pd.DataFrame
+    merges: pd.DataFrame = None  # ``key, into_key``: stored phone persons this load gives an ID holder
 
     @property
     def source(self):
@@ -172,20 +173,30 @@ def _resolve(ledgers, offsets, idents, store):
     _per_file(ledgers, offsets, rows[res.ambiguous], lambda led, m: led.warn(
         m, "phone", "shared-phone", "phone is shared by several ID holders; the row is keyed by the phone"))
     _per_file(ledgers, offsets, rows[res.conflict], lambda led, m: led.warn(m, "phone", "shared-phone"))
-    _per_file(ledgers, offsets, rows[_split_phone_rows(idents, store, res)],
-              lambda led, m: led.warn(m, "phone", "phone-key-split"))
+    split, merges = _split_phone_rows(idents, store, res)
+    code = "phone-merged" if _merges_persons(store) else "phone-key-split"
+    _per_file(ledgers, offsets, rows[split], lambda led, m: led.warn(m, "phone", code))
     code_by_row = np.full(offsets[-1], -1, dtype=np.int64)
     code_by_row[rows] = res.codes
-    return code_by_row, res.uniques, rows, res.aliases
+    return code_by_row, res.uniques, rows, res.aliases, (merges if _merges_persons(store) else merges.iloc[:0])
+
+
+def _merges_persons(store):
+    """Whether ``store.append`` can move a phone person's presences to an ID holder."""
+    return bool(getattr(store, "merges_persons", False))
 
 
 def _split_phone_rows(idents, store, res):
     """Identity rows (first of each phone) that give a document holder to a
-    phone the store already keys as a person of its own: those earlier
-    presences stay under ``phone:+86…`` (re-keying stored presences is not
-    done), so the load says so instead of leaving the split silent. Phones
-    with several holders are shared phones, warned as such."""
-    none = np.zeros(len(idents), dtype=bool)
+    phone the store already keys as a person of its own, and the ``key,
+    into_key`` pairs (``phone:+86…``, holder) they imply. A store that
+    :func:`_merges_persons` moves those earlier presences to the holder in
+    this load's transaction (``phone-merged``); any other keeps them under
+    the phone key, and the load says so (``phone-key-split``) instead of
+    leaving the split silent. Phones with several holders are shared
+    phones, warned as such."""
+    none = np.zeros(len(idents), dtype=bool), pd.DataFrame({"key": pd.Series([], dtype=object),
+                                                           "into_key": pd.Series([], dtype=object)})  # fmt: skip
     if "phone" not in idents.columns or "doc" not in idents.columns or not any_phone_persons(store):
         return none
     phone_code, phones = category_codes(idents["phone"])
@@ -202,7 +213,10 @@ def _split_phone_rows(idents, store, res):
     count = holders.groupby("phone")["doc"].nunique()
     single = set(count.index[count.to_numpy() == 1]) & split
     hit = paired & phone.astype(str).isin(single).to_numpy()
-    return hit & ~phone.where(hit).duplicated(keep="first").to_numpy()
+    hit &= ~phone.where(hit).duplicated(keep="first").to_numpy()
+    merges = pd.DataFrame({"key": (PHONE_PREFIX + phone[hit].astype(str)).to_numpy(dtype=object),
+                           "into_key": doc[hit].astype(str).to_numpy(dtype=object)})  # fmt: skip
+    return hit, merges
 
 
 def _reject_kind_conflicts(ledgers, offsets, input_row, place_code, kind, place_keys, store):
@@ -300,7 +314,7 @@ def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_mi
     start_numba_early(paths)
     ledgers, idents, pres = _parse_all(kind, paths, encoding, read_mapping(mapping), opts, progress)
     offsets = np.concatenate([[0], np.cumsum([len(led) for led in ledgers])]).astype(np.int64)
-    code_by_row, person_keys, rows, aliases = _resolve(ledgers, offsets, idents, store)
+    code_by_row, person_keys, rows, aliases, merges = _resolve(ledgers, offsets, idents, store)
     input_row = offsets[pres["file"].to_numpy()] + pres["pos"].to_numpy()
     person_code = code_by_row[input_row]
     keyed = person_code >= 0
@@ -325,7 +339,7 @@ def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_mi
     pres["person_key"] = categorical(person_row, persons["key"])
     pres["place_key"] = categorical(place_row, places["key"])
     aliases = aliases[aliases["key"].isin(persons["key"])].reset_index(drop=True)
-    return Prepared(kind, paths, ledgers, offsets, pres, persons, places, aliases)
+    return Prepared(kind, paths, ledgers, offsets, pres, persons, places, aliases, merges)
 
 
 def _takes_coded(store):
@@ -368,11 +382,19 @@ def load_files(store, kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ
     pres = prepared.presences
     records = pres["record"].to_numpy(np.int64)
     dup = pd.Series(records).duplicated(keep="first").to_numpy() | stored_records(store, records)
+    merges = prepared.merges if prepared.merges is not None and len(prepared.merges) else None
+    if merges is not None:  # a row the moved presences already hold is a duplicate too
+        dup |= np.isin(records, store.moved_records(merges))
     total_rows = int(prepared.offsets[-1])
     fresh_rows = np.zeros(total_rows, dtype=bool)
     fresh_rows[pres["input_row"].to_numpy()[~dup]] = True
     duplicate_rows = ~fresh_rows & _alive_rows(prepared.ledgers)
     append_progress = None if progress is None else (lambda done, total: progress("append", done, total))
-    result = store.append(prepared.full_batch(keep=~dup, coded=_takes_coded(store)), progress=append_progress)
+    batch = prepared.full_batch(keep=~dup, coded=_takes_coded(store))
+    extra = {} if merges is None else {"merge_persons": merges}
+    result = store.append(batch, progress=append_progress, **extra)
     splits = np.split(duplicate_rows, prepared.offsets[1:-1])
-    return build_report(kind, prepared.paths, prepared.ledgers, splits, result.source, result.loaded)
+    report = build_report(kind, prepared.paths, prepared.ledgers, splits, result.source, result.loaded)
+    report.merged_phones = 0 if merges is None else len(merges)
+    report.moved_presences = int(getattr(result, "moved", 0))
+    return report

@@ -13,9 +13,11 @@ Rules (issue 3, item 3):
   of such a conflict is reported once per load as a ``shared-phone``
   warning.
 * Every identifier seen for a person becomes an alias (document, phone).
-* Presences already stored under ``phone:+86…`` are not re-keyed when a
-  later load shows that phone with one document: the load warns
-  ``phone-key-split`` once per phone (``loaders.api``) instead.
+* Presences already stored under ``phone:+86…`` move to the document
+  holder when a later load shows that phone with one document: the
+  embedded store does it in the load's transaction (``phone-merged``, once
+  per phone; :mod:`tracer.duck_merge`); a store that cannot (Neo4j) keeps
+  them and the load warns ``phone-key-split`` instead (``loaders.api``).
 
 Examples
 --------

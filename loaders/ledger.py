@@ -55,6 +55,8 @@ MESSAGES = {
     "shared-phone": "{field}: mobile number shared by several ID holders; not merged",
     "phone-key-split": "{field}: an earlier load stored presences under this mobile number alone, before its ID "
                        "was known; they stay under the phone key (not merged): trace that key too",
+    "phone-merged": "{field}: an earlier load stored presences under this mobile number alone, before its ID "
+                    "was known; they now belong to this row's ID holder",
     "bad-exit-time": "{field} is not a time; end estimated",
 }
 

@@ -197,6 +197,15 @@ class Neo4jStore:
                 chunk = records[lo : lo + self.write_rows]
                 self.write(lambda tx, q=cypher.load(name), c=chunk: tx.run(q, rows=c).consume())
 
+    def retire_merged_persons(self, merges):
+        """Delete the VISITED and ALIAS edges (and then the node, if bare) of
+        persons the embedded store merged into an ID holder: ``merges`` has
+        ``key, into_key`` (``queries/retire_merged_persons.cypher``)."""
+        records = _records(merges[["key", "into_key"]])
+        for lo in range(0, len(records), self.write_rows):
+            chunk = records[lo : lo + self.write_rows]
+            self.write(lambda tx, q=cypher.load("retire_merged_persons"), c=chunk: tx.run(q, rows=c).consume())
+
     def write_presences(self, rows, progress=None, total=None, done=0):
         """Write presences keyed by ``person_key, place_key`` (batch columns);
         return how many were new. Persons and places must exist.

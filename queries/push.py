@@ -41,6 +41,7 @@ class PushResult:
     presences_present: int
     runs: int
     seconds: float
+    merged_persons: int = 0  # phone keys merged into ID holders, retired in Neo4j
 
     @property
     def presences_per_s(self):
@@ -64,6 +65,11 @@ def push(duck_store, neo_store, batch_rows=20_000, progress=None, runs=True):
     PushResult
     """
     t0 = time.perf_counter()
+    # persons merged away since an earlier push: their edges go first, and
+    # their presences come back below under the holder's key
+    merges = duck_store.person_merges()
+    if len(merges):
+        neo_store.retire_merged_persons(merges)
     persons = duck_store.persons()
     places = duck_store.places()
     aliases = duck_store.aliases()
@@ -102,6 +108,7 @@ def push(duck_store, neo_store, batch_rows=20_000, progress=None, runs=True):
         presences_present=len(rows) - int(loaded),
         runs=n_runs,
         seconds=time.perf_counter() - t0,
+        merged_persons=len(merges),
     )
 
 

@@ -260,10 +260,19 @@ def test_every_kind_with_chinese_headers_xlsx_and_gb18030(store, tmp_path):
     assert store.persons().set_index("key").loc[A, "district"] == "五华区"
 
 
-def test_a_phone_keyed_person_later_given_an_id_is_warned_not_silently_split(store, tmp_path):
-    """Rows stored under ``phone:+86…`` (no valid ID yet) stay there when a
-    later load shows that phone with one ID: the later load says so
-    (``phone-key-split``, once per phone); a shared family phone does not."""
+class _NoMergeStore(DuckStore):
+    """A store that cannot move presences between persons (as Neo4j cannot)."""
+
+    merges_persons = False
+
+
+def test_a_phone_keyed_person_later_given_an_id_is_warned_not_silently_split(tmp_path):
+    """In a store that cannot merge persons (a Neo4j load), rows stored under
+    ``phone:+86…`` (no valid ID yet) stay there when a later load shows
+    that phone with one ID: the later load says so (``phone-key-split``,
+    once per phone); a shared family phone does not. The embedded store
+    merges them instead (tests/test_person_merges.py)."""
+    store = _NoMergeStore(tmp_path / "n.duckdb")
     head = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
     first = (f"{bad_check(A)},13812345678,V1,2020-02-01 09:00,2020-02-01 09:10\n"   # → phone:+86138…
              f",13912345678,V1,2020-02-01 09:00,2020-02-01 09:10\n")                # → phone:+86139…
@@ -280,6 +289,8 @@ def test_a_phone_keyed_person_later_given_an_id_is_warned_not_silently_split(sto
     row = report.warning_rows[report.warning_rows["code"] == "phone-key-split"]
     assert row["line"].tolist() == [2] and row["field"].tolist() == ["phone"]
     assert set(stored(store)["person_key"]) >= {"phone:+8613812345678", A}   # not merged: said, not guessed
+    assert report.merged_phones == 0
+    store.close()
 
 
 def test_mapping_renames_headers_and_keeps_extra_columns(store, tmp_path):

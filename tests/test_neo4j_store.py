@@ -203,3 +203,45 @@ def test_save_run_writes_cases_run_and_edges(empty):
     ev = result.events
     mine = ev[(ev["contact"] == first["person"]) & (ev["case"] == source) & (ev["hop"] == first["hop"])]
     assert rec[0]["places"] == sorted(set(mine["place"]))
+
+
+def test_push_after_a_phone_person_merge_moves_its_edges(empty, tmp_path):
+    """The embedded store merges a phone-keyed person into the ID holder a
+    later load names (tracer.duck_merge); the next push retires the phone
+    person in Neo4j, so both stores hold the same presences and trace alike."""
+    from loaders import load_files
+    from loaders.ids import id_check_char
+    from queries.push import push
+
+    holder, case = "11010519900307451", "11010519800101001"
+    holder, case = holder + id_check_char(holder), case + id_check_char(case)
+    head = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
+
+    def csv(name, *rows):
+        path = tmp_path / name
+        path.write_text(head + "".join(r + "\n" for r in rows), encoding="utf-8")
+        return str(path)
+
+    phone = "phone:+8613812345678"
+    with DuckStore(tmp_path / "m.duckdb") as duck:
+        load_files(duck, "venues", [csv("x.csv", f"{case},,V1,2020-02-01 08:00,2020-02-01 12:00",
+                                        f"{case},,V2,2020-02-02 08:00,2020-02-02 12:00")])
+        load_files(duck, "venues", [csv("1.csv", ",13812345678,V1,2020-02-01 09:00,2020-02-01 09:30")])
+        push(duck, empty)
+        assert count(empty, f"(:Person {{key: '{phone}'}})-[:VISITED]->()") == 1
+        report = load_files(duck, "venues", [csv("2.csv", f"{holder},13812345678,V2,2020-02-02 09:00,2020-02-02 09:30")])
+        assert report.merged_phones == 1
+        result = push(duck, empty)
+        assert result.merged_persons == 1
+        assert count(empty, f"(:Person {{key: '{phone}'}})") == 0
+        assert count(empty, f"(:Person {{key: '{holder}'}})-[:VISITED]->()") == 2
+        assert count(empty, "()-[:VISITED]->()") == len(duck.presences()) == 4
+        assert count(empty, f"(:Person {{key: '{holder}'}})-[:ALIAS]->(:Identifier {{value: '{phone}'}})") == 1
+        cases = pd.DataFrame({"person": [case], "onset": ["2020-02-02"]})
+        want = trace(duck, cases, linger=False)
+    got = trace(empty, cases, linger=False)
+    assert want.contacts["person"].tolist() == [holder]
+    compare_contacts(got.contacts, want.contacts)
+    with DuckStore(tmp_path / "m.duckdb", read_only=True) as duck:
+        again = push(duck, empty)  # idempotent
+    assert again.presences_loaded == 0 and count(empty, "()-[:VISITED]->()") == 4

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import duck_runs
+from . import duck_merge, duck_runs
 from .duck_dicts import batch_parts, check_place_kinds, entry_codes, insert_aliases, upsert_coded
 from .duck_runs import SavedRun
 from .duck_sql import fetch_one, registered, rollback, utcnow
@@ -109,6 +109,9 @@ class DuckStore:
     ...     store.version, len(store.presences())
     (0, 0)
     """
+
+    #: ``append`` takes ``merge_persons`` (see :mod:`tracer.duck_merge`).
+    merges_persons = True
 
     #: Presences inserted per statement inside an append (progress granularity).
     append_chunk_rows = 500_000
@@ -189,7 +192,7 @@ class DuckStore:
             )
 
     # -- appending --------------------------------------------------------
-    def append(self, batch, progress=None):
+    def append(self, batch, progress=None, merge_persons=None):
         """Append a :class:`tracer.presence.Batch` in one transaction.
 
         New person and place keys get dense int32 codes after the largest
@@ -204,28 +207,45 @@ class DuckStore:
         batch : Batch
         progress : callable(done, total) or None, called with row counts at
             the start (inside the transaction), after each chunk, and at the end.
+        merge_persons : DataFrame ``key, into_key``, optional: persons keyed
+            by a phone whose stored presences move to the ID holder
+            ``into_key`` in the same transaction, before the batch is
+            deduplicated (:mod:`tracer.duck_merge`).
 
         Returns
         -------
-        AppendResult ``read, loaded, duplicates, source`` (``source`` is -1
-        when the batch changed nothing and so was not recorded).
+        AppendResult ``read, loaded, duplicates, source, moved`` (``source``
+        is -1 when the batch changed nothing and so was not recorded;
+        ``moved`` counts stored presences moved by ``merge_persons``).
         """
         if self.read_only:
             raise StoreError(f"store {self.path} is open read-only", hint="open it without read_only to append")
         rows, person_inv, person_keys, place_inv, place_keys, persons, places, aliases = batch_parts(batch)
         read = len(batch.presences)
         con = self.con
+        merging = merge_persons is not None and len(merge_persons) > 0
+        moved = 0
         con.execute("BEGIN TRANSACTION")
         try:
             _report(progress, 0, read)
+            if merging:
+                to_move = duck_merge.moved_presences(con, merge_persons)
+                duck_merge.rename_new_holders(con, merge_persons)
+            duck_merge.forget_merges(con, persons["key"].to_numpy(dtype=object))
             changed, person_codes = upsert_coded(con, "persons", persons, self.path)
             changed_places, place_codes = upsert_coded(con, "places", places, self.path)
             changed += changed_places + insert_aliases(con, aliases)
+            source = -1
+            if merging:
+                source = self._next_source()
+                moved, _ = duck_merge.apply_merges(con, merge_persons, to_move, source)
+                changed += 1
             person_codes = entry_codes(persons, person_codes, person_keys, "person")
             place_codes = entry_codes(places, place_codes, place_keys, "place")
             fresh = self._fresh_presences(rows, place_keys, place_inv, person_codes[person_inv],
                                           place_codes[place_inv])  # fmt: skip
-            source = self._next_source() if (len(fresh) or changed) else -1
+            if source < 0:
+                source = self._next_source() if (len(fresh) or changed) else -1
             self._insert_presences(fresh, source, progress, read - len(fresh), read)
             if source >= 0:
                 con.execute(
@@ -242,7 +262,13 @@ class DuckStore:
             rollback(con)
             raise
         _report(progress, read, read)
-        return AppendResult(read=read, loaded=len(fresh), duplicates=read - len(fresh), source=source)
+        return AppendResult(read=read, loaded=len(fresh), duplicates=read - len(fresh), source=source, moved=moved)
+
+    def moved_records(self, merge_persons):
+        """int64 records the stored presences of ``merge_persons`` (``key,
+        into_key``) would get in :meth:`append` (a load counts batch rows
+        equal to one of them as duplicates)."""
+        return duck_merge.moved_presences(self.con, merge_persons)["new_record"].to_numpy(np.int64)
 
     def _codes(self, table, keys, column="code"):
         """int32 ``column`` (codes; -1 when unknown) of ``keys``, in the order given."""
@@ -329,11 +355,13 @@ class DuckStore:
             return pd.DataFrame(self.con.execute(sql, list(params)).fetchnumpy(), copy=False)
 
     def persons(self, keys=None):
-        """The person dictionary ``code, key, name, district`` (by code)."""
+        """The person dictionary ``code, key, name, district`` (by code),
+        without the emptied rows of phone keys merged into an ID holder."""
         frames, where = {}, ""
         if keys is not None:
             frames["_q_keys"] = pd.DataFrame({"key": _as_keys(keys)})
             where = " WHERE key IN (SELECT key FROM _q_keys)"
+        where += (" AND" if where else " WHERE") + f" NOT starts_with(key, '{duck_merge.MERGED_PREFIX}')"
         sql = f"SELECT code, key, name, district FROM persons{where} ORDER BY code"
         return self._frame(sql, frames, _DICT_DTYPES)
 
@@ -346,6 +374,15 @@ class DuckStore:
         sql = f"SELECT code, key, kind, name, district, lat, lon FROM places{where} ORDER BY code"
         return self._frame(sql, frames, dict(_DICT_DTYPES, kind="Int8", lat=np.float64, lon=np.float64))
 
+    def person_merges(self):
+        """Phone keys merged into an ID holder: ``key, into_key, source,
+        merged_at`` (see :mod:`tracer.duck_merge`)."""
+        if not duck_merge.has_table(self.con):
+            return pd.DataFrame({"key": pd.Series([], dtype=object), "into_key": pd.Series([], dtype=object),
+                                 "source": pd.Series([], dtype=np.int64),
+                                 "merged_at": pd.Series([], dtype="datetime64[us]")})  # fmt: skip
+        return self.con.execute("SELECT key, into_key, source, merged_at FROM person_merges ORDER BY key").df()
+
     def aliases(self):
         """Every identifier seen for a person: ``key, alias``."""
         return self._frame("SELECT key, alias FROM aliases ORDER BY key, alias", dtypes={"key": "str", "alias": "str"})
@@ -357,13 +394,18 @@ class DuckStore:
 
     def person_codes(self, keys):
         """int32 codes of person keys, in order; an alias of exactly one person
-        also resolves to that person.
+        also resolves to that person, and a phone key merged into an ID
+        holder (:mod:`tracer.duck_merge`) to the holder.
 
         Raises :class:`~tracer.errors.UnknownPerson` listing up to five keys
         that are neither a person key nor an unambiguous alias.
         """
         keys = _as_keys(keys)
-        codes = self._codes("persons", keys)
+        into = duck_merge.merged_into(self.con, keys)  # a merged phone key means its ID holder
+        merged = np.flatnonzero(pd.notna(into))
+        lookup = keys.copy()
+        lookup[merged] = into[merged]
+        codes = self._codes("persons", lookup)
         missing = np.flatnonzero(codes < 0)
         if len(missing):
             codes[missing] = self._alias_codes(keys[missing])

@@ -22,6 +22,7 @@ class AppendResult:
     loaded: int
     duplicates: int
     source: int = -1  # the source id assigned to this batch
+    moved: int = 0  # stored presences moved to an ID holder (``merge_persons``)
 
 
 @runtime_checkable
