@@ -49,7 +49,9 @@ What loading gives back, compared with the city (``expected_presences``):
 Load the kinds in :data:`LOAD_ORDER`: residence first gives every phone its
 ID holders, so rows keyed by a phone (a wrong check digit next to a valid
 phone; all of ``grid``) resolve to the same person as the truth, or to
-``phone:+86<number>`` for a phone two family members give.
+``phone:+86<number>`` for a phone two family members give. (Another order
+ends in the same store: rows first keyed by a phone move to its holder when
+a later load names one; ``tests/test_generate.py`` loads grid first.)
 
 Examples
 --------
