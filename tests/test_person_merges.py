@@ -10,6 +10,8 @@ that lists the merged person once.
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from test_loaders import A, B, C, bad_check, make_id
 
@@ -155,3 +157,51 @@ def test_a_trace_lists_the_merged_person_once_with_both_loads_events(store, tmp_
     assert result.contacts["person"].tolist() == [A]
     assert int(result.contacts["events"].iloc[0]) == 2
     assert sorted(np.unique(result.events["place"]).tolist()) == ["venue:V1", "venue:V2"]
+
+
+# ------------------------------------------------- order independence (property)
+
+# five people, each with their own phone (no phone has two holders: then
+# "who was it" depends on what was known at each load, by design)
+PEOPLE = [(make_id(f"1101051990030745{i}"), f"1381234567{i}") for i in range(5)]
+FORMS = ("id+phone", "id", "phone", "badid+phone")
+
+
+@st.composite
+def row_batches(draw):
+    n = draw(st.integers(1, 12))
+    rows = []
+    for _ in range(n):
+        doc, phone = PEOPLE[draw(st.integers(0, len(PEOPLE) - 1))]
+        form = draw(st.sampled_from(FORMS))
+        place, day, hour = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(8, 10))
+        ident = {"id+phone": f"{doc},{phone}", "id": f"{doc},", "phone": f",{phone}",
+                 "badid+phone": f"{bad_check(doc)},{phone}"}[form]
+        rows.append(f"{ident},V{place},2020-02-0{day} {hour:02d}:00,2020-02-0{day} {hour:02d}:45")
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=2)))
+    batches = [rows[a:b] for a, b in zip([0] + cuts, cuts + [n])]
+    return rows, draw(st.permutations(batches))
+
+
+def _contents(store):
+    got = stored(store)
+    return sorted(zip(got["person_key"], got["place_key"], got["start"], got["end"], got["record"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(row_batches())
+def test_batches_in_any_order_end_like_one_load(tmp_path_factory, rows_and_batches):
+    """The same rows loaded as one batch, or split into batches loaded in
+    any order, leave the same presences with the same records: a phone
+    first seen alone ends up with its holder once any load names it."""
+    rows, batches = rows_and_batches
+    tmp = tmp_path_factory.mktemp("order")
+    with DuckStore(tmp / "one.duckdb") as one:
+        balanced(load_files(one, "venues", [write(tmp, "all.csv", rows)]))
+        want, want_persons = _contents(one), sorted(one.persons()["key"])
+    with DuckStore(tmp / "split.duckdb") as split:
+        for i, batch in enumerate(batches):
+            if batch:
+                balanced(load_files(split, "venues", [write(tmp, f"b{i}.csv", batch)]))
+        assert _contents(split) == want
+        assert sorted(split.persons()["key"]) == want_persons

@@ -119,8 +119,9 @@ def load_run(con, run_id=None, where="the store", events=True):
     else:
         row = fetch_one(con, sql + " WHERE id = ?", [str(run_id)])
     if row is None:
-        what = "no trace runs" if run_id is None else f"no trace run {run_id!r}"
-        raise StoreError(f"{what} in store {where}", hint="run `tracer trace` first, or list runs")
+        if run_id is None:
+            raise StoreError(f"no trace runs in store {where}", hint="run `tracer trace` first (it saves the run)")
+        raise StoreError(f"no trace run {run_id!r} in store {where}", hint="`tracer runs` lists the saved runs")
     rid, created, params, contact_cols, event_cols = row
     return SavedRun(
         id=rid,
