@@ -14,10 +14,11 @@ Rules (issue 3, item 3):
   warning.
 * Every identifier seen for a person becomes an alias (document, phone).
 * Presences already stored under ``phone:+86…`` move to the document
-  holder when a later load shows that phone with one document: the
-  embedded store does it in the load's transaction (``phone-merged``, once
-  per phone; :mod:`tracer.duck_merge`); a store that cannot (Neo4j) keeps
-  them and the load warns ``phone-key-split`` instead (``loaders.api``).
+  holder when a later load shows that phone with one document
+  (``phone-merged``, once per phone; the store's ``append(...,
+  merge_persons=...)``, e.g. :mod:`tracer.duck_merge`); a store without
+  that ability keeps them and the load warns ``phone-key-split`` instead
+  (``loaders.api``).
 
 Examples
 --------

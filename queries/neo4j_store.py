@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from tracer.errors import UnknownPerson
-from tracer.presence import validate_presences
+from tracer.presence import rekeyed_records, validate_presences
 from tracer.schema import KIND_CODES, KINDS, PRESENCE_COLUMNS
 from tracer.store import AppendResult
 
@@ -169,7 +169,10 @@ class Neo4jStore:
                 return session.execute_write(work)
 
     # -- appending --------------------------------------------------------
-    def append(self, batch, progress=None):
+    #: ``append`` takes ``merge_persons`` (phone keys merged into ID holders).
+    merges_persons = True
+
+    def append(self, batch, progress=None, merge_persons=None):
         """Append a :class:`tracer.presence.Batch` in transactions of
         :attr:`write_rows` presences.
 
@@ -177,13 +180,60 @@ class Neo4jStore:
         and a record already stored is never written again, so rerunning an
         interrupted append completes it. ``duplicates`` counts the rows whose
         record was already stored or repeated in the batch.
+
+        ``merge_persons`` (DataFrame ``key, into_key``, optional): persons
+        keyed by a phone whose presences move to the ID holder ``into_key``
+        (with the records a load under the holder gives them), in one
+        transaction after the batch's dictionaries and before its presences,
+        so that a batch row equal to a moved presence is a duplicate. The
+        old Person goes, or stays with ``merged_into`` when a saved run's
+        edges keep it. ``moved`` in the result counts the presences moved.
         """
         rows = validate_presences(batch.presences, where=f"batch {batch.source or ''}".strip())
         read = len(rows)
         self.merge_dictionaries(*_batch_dictionaries(batch, rows))
+        moved = 0
+        if merge_persons is not None and len(merge_persons):
+            moved = self._merge_persons(merge_persons)
         rows = rows[~rows["record"].duplicated().to_numpy()].reset_index(drop=True)
         loaded = self.write_presences(rows, progress=progress, total=read)
-        return AppendResult(read=read, loaded=loaded, duplicates=read - loaded, source=0 if loaded else -1)
+        changed = loaded or moved
+        return AppendResult(read=read, loaded=loaded, duplicates=read - loaded, source=0 if changed else -1,
+                            moved=moved)  # fmt: skip
+
+    def moved_records(self, merge_persons):
+        """int64 records the presences of ``merge_persons`` (``key, into_key``)
+        get in :meth:`append` (a load counts batch rows equal to one of them
+        as duplicates)."""
+        return self._moved(merge_persons)["new"].to_numpy(np.int64)
+
+    def _moved(self, merge_persons):
+        pairs = merge_persons[["key", "into_key"]].astype(str).drop_duplicates("key")
+        into = dict(zip(pairs["key"], pairs["into_key"]))
+        got = self.frame("merged_visits", keys=pairs["key"].tolist())
+        if not len(got):
+            return pd.DataFrame({"old": np.zeros(0, np.int64), "new": np.zeros(0, np.int64),
+                                 "into": pd.Series([], dtype=object)})  # fmt: skip
+        holders = got["key"].map(into)
+        new = rekeyed_records(got["key"], holders, got["place"], got["start_s"], got["end_s"], got["flags"],
+                              got["section"], got["row"], got["col"], got["record"])  # fmt: skip
+        return pd.DataFrame({"old": got["record"].to_numpy(np.int64), "new": new, "into": holders.astype(object)})
+
+    def _merge_persons(self, merge_persons):
+        """Move the presences of ``merge_persons`` and retire the old persons
+        in one transaction; return the presences moved (not dropped)."""
+        moves = self._moved(merge_persons)
+        retire = _records(merge_persons[["key", "into_key"]].astype(str).drop_duplicates("key"))
+
+        def work(tx):
+            dropped = 0
+            if len(moves):
+                got = tx.run(cypher.load("move_visits"), rows=_records(moves)).single()
+                dropped = int(got["dropped"] or 0)
+            tx.run(cypher.load("retire_merged_persons"), rows=retire).consume()
+            return len(moves) - dropped
+
+        return self.write(work)
 
     def merge_dictionaries(self, persons, places, aliases):
         """MERGE person, place and alias entries (frames with ``key`` columns;

@@ -2,7 +2,8 @@
 //
 // Purpose: a key that is a Person.key resolves to itself; otherwise an
 // identifier (phone, passport, other ID number) that belongs to exactly one
-// person resolves to that person; anything else gives null.
+// person resolves to that person; a person merged into an ID holder
+// (retire_merged_persons) resolves to the holder; anything else gives null.
 // Parameters:
 //   $keys  list of strings (person keys or aliases)
 // Example (Browser):
@@ -12,6 +13,6 @@ WITH pos, $keys[pos] AS given
 OPTIONAL MATCH (p:Person {key: given})
 OPTIONAL MATCH (q:Person)-[:ALIAS]->(:Identifier {value: given})
 WITH pos, given, p, collect(DISTINCT q.key) AS owners
-RETURN pos, CASE WHEN p IS NOT NULL THEN p.key
+RETURN pos, CASE WHEN p IS NOT NULL THEN coalesce(p.merged_into, p.key)
                  WHEN size(owners) = 1 THEN owners[0] END AS key
 ORDER BY pos

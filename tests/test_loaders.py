@@ -261,17 +261,17 @@ def test_every_kind_with_chinese_headers_xlsx_and_gb18030(store, tmp_path):
 
 
 class _NoMergeStore(DuckStore):
-    """A store that cannot move presences between persons (as Neo4j cannot)."""
+    """A store that cannot move presences between persons (a Store need not)."""
 
     merges_persons = False
 
 
 def test_a_phone_keyed_person_later_given_an_id_is_warned_not_silently_split(tmp_path):
-    """In a store that cannot merge persons (a Neo4j load), rows stored under
+    """In a store that cannot merge persons, rows stored under
     ``phone:+86…`` (no valid ID yet) stay there when a later load shows
     that phone with one ID: the later load says so (``phone-key-split``,
-    once per phone); a shared family phone does not. The embedded store
-    merges them instead (tests/test_person_merges.py)."""
+    once per phone); a shared family phone does not. Both tracer stores
+    merge them instead (tests/test_person_merges.py, test_neo4j_store.py)."""
     store = _NoMergeStore(tmp_path / "n.duckdb")
     head = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
     first = (f"{bad_check(A)},13812345678,V1,2020-02-01 09:00,2020-02-01 09:10\n"   # → phone:+86138…

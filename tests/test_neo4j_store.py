@@ -245,3 +245,68 @@ def test_push_after_a_phone_person_merge_moves_its_edges(empty, tmp_path):
     with DuckStore(tmp_path / "m.duckdb", read_only=True) as duck:
         again = push(duck, empty)  # idempotent
     assert again.presences_loaded == 0 and count(empty, "()-[:VISITED]->()") == 4
+
+
+def test_loading_straight_into_neo4j_merges_a_phone_person_too(empty, tmp_path):
+    """The same merge when the loads go to Neo4j itself (``tracer --neo4j-uri
+    … load``): the presences move to the holder, the old key leads to the
+    holder, and Neo4j ends up holding what the embedded store holds."""
+    from loaders import load_files
+    from loaders.ids import id_check_char
+
+    holder, case = "11010519900307451", "11010519800101001"
+    holder, case = holder + id_check_char(holder), case + id_check_char(case)
+    head = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
+    files = {
+        "x.csv": [f"{case},,V1,2020-02-01 08:00,2020-02-01 12:00", f"{case},,V2,2020-02-02 08:00,2020-02-02 12:00"],
+        "1.csv": [",13812345678,V1,2020-02-01 09:00,2020-02-01 09:30",
+                  ",13812345678,V3,2020-02-01 15:00,"],                       # no exit: estimated end
+        "2.csv": [f"{holder},13812345678,V2,2020-02-02 09:00,2020-02-02 09:30",
+                  f"{holder},13812345678,V1,2020-02-01 09:00,2020-02-01 09:30"],  # the moved stay again
+    }
+    for name, rows in files.items():
+        (tmp_path / name).write_text(head + "".join(r + "\n" for r in rows), encoding="utf-8")
+    phone = "phone:+8613812345678"
+    with DuckStore(tmp_path / "d.duckdb") as duck:
+        reports = [load_files(s, "venues", [str(tmp_path / n)]) for n in files for s in (duck, empty)]
+        want = duck.presences()
+        want_keys = sorted(zip(duck.person_keys(want["person"]), want["record"]))
+    duck_last, neo_last = reports[-2], reports[-1]
+    assert (neo_last.merged_phones, neo_last.moved_presences) == (1, 2) == (duck_last.merged_phones,
+                                                                            duck_last.moved_presences)
+    assert neo_last.warnings.get("phone-merged") == 1
+    assert (neo_last.loaded, neo_last.duplicates) == (duck_last.loaded, duck_last.duplicates) == (1, 1)
+    got = empty.presences()
+    assert sorted(zip(empty.person_keys(got["person"]), got["record"])) == want_keys
+    assert count(empty, f"(:Person {{key: '{phone}'}})") == 0
+    assert phone not in set(empty.persons()["key"])
+    assert empty.person_keys(empty.person_codes([phone])).tolist() == [holder]
+    assert count(empty, f"(:Person {{key: '{holder}'}})-[:ALIAS]->(:Identifier {{value: '{phone}'}})") == 1
+
+
+def test_a_merged_person_that_a_saved_run_names_stays_as_a_pointer(empty, tmp_path):
+    """A run saved before the merge keeps its EXPOSED_TO edge to the phone
+    person: the node stays, without presences or aliases, marked
+    ``merged_into``; listings skip it and its key leads to the holder."""
+    from loaders import load_files
+    from loaders.ids import id_check_char
+
+    holder, case = "11010519900307451", "11010519800101001"
+    holder, case = holder + id_check_char(holder), case + id_check_char(case)
+    head = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
+    for name, rows in {"x.csv": [f"{case},,V1,2020-02-01 08:00,2020-02-01 12:00"],
+                       "1.csv": [",13812345678,V1,2020-02-01 09:00,2020-02-01 09:30"],
+                       "2.csv": [f"{holder},13812345678,V2,2020-02-02 09:00,2020-02-02 09:30"]}.items():
+        (tmp_path / name).write_text(head + "".join(r + "\n" for r in rows), encoding="utf-8")
+        load_files(empty, "venues", [str(tmp_path / name)])
+        if name == "1.csv":
+            run = trace(empty, pd.DataFrame({"person": [case], "onset": ["2020-02-02"]}), linger=False)
+            assert run.contacts["person"].tolist() == ["phone:+8613812345678"]
+            empty.save_run(run)
+    phone = "phone:+8613812345678"
+    assert count(empty, f"(:Person {{key: '{phone}', merged_into: '{holder}'}})<-[:EXPOSED_TO]-()") == 1
+    assert count(empty, f"(:Person {{key: '{phone}'}})-[:VISITED|ALIAS]->()") == 0
+    assert phone not in set(empty.persons()["key"])
+    assert empty.person_keys(empty.person_codes([phone])).tolist() == [holder]
+    got = trace(empty, pd.DataFrame({"person": [case], "onset": ["2020-02-02"]}), linger=False)
+    assert got.contacts["person"].tolist() == [holder]

@@ -35,8 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .duck_sql import fetch_one, registered, utcnow
-from .presence import fingerprint
-from .schema import FLAG_END_ESTIMATED
+from .presence import rekeyed_records
 
 __all__ = ["MERGES_SCHEMA", "MERGED_PREFIX", "forget_merges", "ensure_table", "has_table", "rename_new_holders", "merged_into", "moved_presences", "apply_merges"]
 
@@ -105,16 +104,8 @@ def moved_presences(con, merges):
         got = con.execute(sql).df()
     if not len(got):
         return empty
-    seat = [got[c].to_numpy(np.int64) for c in ("section", "row", "col")]
-    start, end = got["start"].to_numpy(np.int64), got["end"].to_numpy(np.int64)
-    # The loaders fingerprint a scan with no exit by its start alone (end -1),
-    # so that a modelled dwell does not make a repeat load look new; keep
-    # that convention wherever the stored record shows it was used.
-    estimated = (got["flags"].to_numpy(np.int64) & FLAG_END_ESTIMATED) != 0
-    as_open = np.where(estimated, -1, end)
-    open_used = estimated & (fingerprint(got["old_key"], got["place_key"], start, as_open, *seat)
-                             == got["old_record"].to_numpy(np.int64))  # fmt: skip
-    new = fingerprint(got["into_key"], got["place_key"], start, np.where(open_used, -1, end), *seat)
+    new = rekeyed_records(got["old_key"], got["into_key"], got["place_key"], got["start"], got["end"], got["flags"],
+                          got["section"], got["row"], got["col"], got["old_record"])  # fmt: skip
     return pd.DataFrame({"old_record": got["old_record"].to_numpy(np.int64), "new_record": new,
                          "into_key": got["into_key"].astype(object)})  # fmt: skip
 

@@ -14,7 +14,7 @@ import pandas as pd
 from .errors import ValidationError
 from .schema import BATCH_COLUMNS, KINDS
 
-__all__ = ["Batch", "validate_presences", "fingerprint", "fingerprint_coded", "empty_batch_presences"]
+__all__ = ["Batch", "validate_presences", "fingerprint", "fingerprint_coded", "rekeyed_records", "empty_batch_presences"]
 
 PERSON_COLUMNS = ["key", "name", "district"]
 PLACE_COLUMNS = ["key", "kind", "name", "district", "lat", "lon"]
@@ -113,6 +113,32 @@ def fingerprint_coded(person_codes, person_keys, place_codes, place_keys, start,
     from .hashing import combine_fingerprints  # numba, imported on first use
 
     return combine_fingerprints(strings(person_keys), ints[0], strings(place_keys), *ints[1:]).view(np.int64)
+
+
+def rekeyed_records(old_key, new_key, place_key, start, end, flags, section, row, col, old_record):
+    """Records of stored presences moved from person ``old_key`` to ``new_key``
+    (all arrays of one length): what loading them under ``new_key`` would
+    have given.
+
+    The loaders fingerprint a scan with no exit by its start alone (end -1),
+    so that a modelled dwell does not make a repeat load look new; that
+    convention is kept wherever ``old_record`` shows it was used (the row is
+    flagged end-estimated and its old record matches the end -1 form).
+
+    >>> r = fingerprint(["phone:+8613800000000"], ["venue:1"], [0], [-1], [-1], [-1], [-1])
+    >>> new = rekeyed_records(["phone:+8613800000000"], ["p"], ["venue:1"], [0], [3600], [1], [-1], [-1], [-1], r)
+    >>> bool(new[0] == fingerprint(["p"], ["venue:1"], [0], [-1], [-1], [-1], [-1])[0])
+    True
+    """
+    from .schema import FLAG_END_ESTIMATED
+
+    start, end = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
+    seat = [np.asarray(v, dtype=np.int64) for v in (section, row, col)]
+    estimated = (np.asarray(flags, dtype=np.int64) & FLAG_END_ESTIMATED) != 0
+    as_open = np.where(estimated, -1, end)
+    open_used = estimated & (fingerprint(old_key, place_key, start, as_open, *seat)
+                             == np.asarray(old_record, dtype=np.int64))  # fmt: skip
+    return fingerprint(new_key, place_key, start, np.where(open_used, -1, end), *seat)
 
 
 def _combine_numpy(person_hash, person_codes, place_hash, place_codes, *numbers):
