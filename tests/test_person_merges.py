@@ -17,7 +17,7 @@ from test_loaders import A, B, C, bad_check, make_id
 
 from loaders import load_files
 from tracer.duck import DuckStore
-from tracer.errors import StoreError
+from tracer.errors import StoreError, ValidationError
 from tracer.tracing import trace
 
 HEAD = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
@@ -157,6 +157,13 @@ def test_a_trace_lists_the_merged_person_once_with_both_loads_events(store, tmp_
     assert result.contacts["person"].tolist() == [A]
     assert int(result.contacts["events"].iloc[0]) == 2
     assert sorted(np.unique(result.events["place"]).tolist()) == ["venue:V1", "venue:V2"]
+    # the merged phone key as a case is its holder, and listing both is refused
+    as_case = trace(store, pd.DataFrame({"person": [P138], "onset": ["2020-02-02"]}), linger=False)
+    assert as_case.cases["person"].tolist() == [A] and as_case.contacts["person"].tolist() == [X]
+    both = pd.DataFrame({"person": [A, P138], "onset": ["2020-02-02", "2020-02-03"]})
+    with pytest.raises(ValidationError, match="are the same person") as err:
+        trace(store, both)
+    assert set(err.value.keys) == {A, P138}
 
 
 # ------------------------------------------------- order independence (property)

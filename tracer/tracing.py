@@ -124,6 +124,26 @@ def prepare_cases(cases, cfg, tz=DEFAULT_TZ, pre_onset_days=None):
     return out
 
 
+def _resolve_cases(store, case_frame):
+    """Person codes of the cases; ``case_frame["person"]`` becomes the stored
+    key (a case given by an alias, such as a phone, or by a phone key merged
+    into its ID holder, is that person). Two entries that are one person
+    are refused: their presences would count twice."""
+    given = case_frame["person"].to_numpy(dtype=object)
+    codes = store.person_codes(given)
+    dup = pd.Series(codes).duplicated(keep=False).to_numpy()
+    if dup.any():
+        first = codes[dup][0]
+        same = given[codes == first].tolist()
+        raise ValidationError(
+            f"cases: {' and '.join(repr(k) for k in same)} are the same person",
+            hint="list each person once (an ID number and that person's phone or merged phone key are one case)",
+            keys=same,
+        )
+    case_frame["person"] = np.asarray(store.person_keys(codes), dtype=object)
+    return codes
+
+
 def trace(
     store,
     cases,
@@ -175,7 +195,7 @@ def trace(
         store = FrameStore(store, tz=tz)
     linger_s = np.asarray(cfg.linger_s, dtype=np.int64) if linger else np.zeros(len(KINDS), np.int64)
     case_frame = prepare_cases(cases, cfg, tz, pre_onset_days)
-    case_codes = store.person_codes(case_frame["person"])
+    case_codes = _resolve_cases(store, case_frame)
     sources = pd.DataFrame(
         {
             "person": case_codes,
