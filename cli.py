@@ -177,7 +177,10 @@ def load(settings, kind, files, encoding, mapping, dwell_min, rejects, warnings_
 
 @main.command()
 @click.option("--cases", "cases_file", type=click.Path(), help="CSV/XLSX with person, onset [, sampled, isolated].")
-@click.option("--case", "case_keys", multiple=True, help="A case's person key (repeatable); needs --onset.")
+@click.option(
+    "--case", "case_keys", multiple=True,
+    help="A case's person key, or its ID/mobile number as typed (repeatable); needs --onset.",
+)  # fmt: skip
 @click.option("--onset", "onsets", multiple=True, help="Onset date/time of each --case (local time).")
 @click.option("--hops", type=click.IntRange(1, 3), default=1, show_default=True, help="Trace contacts of contacts.")
 @click.option("--min-risk", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Drop lower risks.")
@@ -215,6 +218,7 @@ def trace(
     if window_days is not None:
         cfg = dataclasses.replace(cfg, post_onset_days=float(window_days))
     with settings.open_store() as store, settings.progress("trace") as progress:
+        cases = typed_case_keys(settings, store, cases)
         result = run(
             store, cases, hops=hops, min_risk=min_risk, linger=linger_min != 0,
             pre_onset_days=pre_onset_days, config=cfg, tz=settings.tz, progress=progress,
@@ -533,6 +537,45 @@ def read_cases(settings, cases_file, case_keys, onsets):
     if len(onsets) != len(case_keys):
         raise click.UsageError("give one --onset for each --case")
     return pd.DataFrame({"person": list(case_keys), "onset": list(onsets)})
+
+
+def typed_case_keys(settings, store, cases):
+    """Cases with each key the store does not hold, but whose normalised form
+    it does (a bare or +86 phone number, a lower-case x, a 15-digit ID),
+    read as that form; a note on stderr for each. Keys held as given are
+    never changed, and unknown ones are left for the trace to report."""
+    from tracer.errors import UnknownPerson
+
+    if "person" not in getattr(cases, "columns", ()) or not len(cases):
+        return cases
+    given = cases["person"].astype(str).str.strip()
+    try:
+        store.person_codes(given.tolist())
+        return cases
+    except UnknownPerson:
+        pass
+    from loaders.ids import person_key_candidates
+
+    candidates = person_key_candidates(given)
+    cases = cases.copy()
+    for i in range(len(given)):
+        key, other = given.iat[i], candidates.iat[i]
+        if not isinstance(other, str) or other == key or _known(store, key) or not _known(store, other):
+            continue
+        cases.iloc[i, cases.columns.get_loc("person")] = other
+        note = f"case key {key} read as {other}"
+        settings.say(note if settings.show_pii else masked_error_text(note, [key, other]))
+    return cases
+
+
+def _known(store, key):
+    from tracer.errors import UnknownPerson
+
+    try:
+        store.person_codes([key])
+        return True
+    except UnknownPerson:
+        return False
 
 
 def mask_frame(settings, frame, person_cols):

@@ -48,6 +48,7 @@ __all__ = [
     "declared_types",
     "normalize_phone",
     "phone_key",
+    "person_key_candidates",
 ]
 
 #: ISO 7064 MOD 11-2 weights of the first 17 digits (2**(17-i) mod 11).
@@ -316,6 +317,23 @@ def normalize_phone(cells):
     add_warning(warnings, mask_of(pc.not_equal(stripped, arr)), "phone-country-code-stripped")
     set_error(errors, ~matches(stripped, "1[3-9][0-9]{9}"), "bad-phone")
     return finish(stripped, errors, warnings, s.index, s.name)
+
+
+def person_key_candidates(cells):
+    """The person key each raw identifier would be loaded under (vectorised):
+    a valid ID number normalised (upper-case ``X``, 15 digits upgraded to 18,
+    full-width digits folded), else a valid mobile number as
+    ``phone:+86…``; NA otherwise. For keys typed by hand (``tracer trace
+    --case``), which the store holds in these forms.
+
+    >>> import pandas as pd
+    >>> person_key_candidates(pd.Series(["11010519491231002x", "+86 138-1234-5678", "x"])).tolist()
+    ['11010519491231002X', 'phone:+8613812345678', nan]
+    """
+    s = as_series(cells)
+    ids = pd.Series(normalize_id_number(s).values, index=s.index, dtype=object)
+    phones = pd.Series(phone_key(s), index=s.index, dtype=object)
+    return ids.where(ids.notna(), phones)
 
 
 def phone_key(cells):

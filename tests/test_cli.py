@@ -338,3 +338,37 @@ def test_error_messages_mask_person_keys_of_any_form(runner, store, tmp_path):
     res = invoke(runner, store, "explain", "赵六", "李四光")
     assert res.exit_code == 1 and "was not exposed by case" in res.stderr
     assert not any(name in res.stderr for name in ("张三丰", "李四光", "赵六")), res.stderr
+
+
+def test_case_keys_typed_by_hand_are_read_as_the_stored_form(runner, store, tmp_path):
+    """``--case`` with a bare or +86 phone number, a lower-case x or a 15-digit
+    ID finds the person stored under the normalised key, with a note; a
+    key stored exactly as typed is never rewritten."""
+    head = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
+    from loaders.ids import id_check_char
+
+    case, contact = "11010519491231002X", "53010219851111002" + id_check_char("53010219851111002")
+    path = tmp_path / "v.csv"
+    path.write_text(head + f"{case},13812345678,V1,2020-02-01 09:00,2020-02-01 10:00\n"
+                    f"{contact},,V1,2020-02-01 09:30,2020-02-01 10:30\n", encoding="utf-8")  # fmt: skip
+    assert invoke(runner, store, "load", "venues", str(path)).exit_code == 0
+    for typed in ("+86 138-1234-5678", "13812345678", "11010519491231002x", "110105491231002"):
+        res = invoke(runner, store, "--show-pii", "trace", "--case", typed, "--onset", "2020-02-02", "--no-save",
+                     "--format", "csv")  # fmt: skip
+        assert res.exit_code == 0, res.stderr
+        assert f"case key {typed} read as" in res.stderr
+        got = pd.read_csv(io.StringIO(res.stdout), dtype=str)
+        assert got["person"].tolist() == [contact] and got["source_case"].tolist() == [case]
+    res = invoke(runner, store, "trace", "--case", "13812345678", "--onset", "2020-02-02", "--no-save")
+    assert res.exit_code == 0 and "13812345678" not in res.stderr and "read as phone:+86138****5678" in res.stderr
+    res = invoke(runner, store, "trace", "--case", "13900000000", "--onset", "2020-02-02")
+    assert res.exit_code == 1 and "not in store" in res.stderr
+    # a key held as typed stays as it is
+    canon = tmp_path / "c.csv"
+    canon.write_text("person,place,kind,start,end\n13812345678,venue:9,venue,2020-03-01 10:00,2020-03-01 11:00\n"
+                     "p2,venue:9,venue,2020-03-01 10:30,2020-03-01 11:30\n", encoding="utf-8")  # fmt: skip
+    assert invoke(runner, store, "load", "presences", str(canon)).exit_code == 0
+    res = invoke(runner, store, "--show-pii", "trace", "--case", "13812345678", "--onset", "2020-03-01",
+                 "--no-save", "--format", "csv")  # fmt: skip
+    assert res.exit_code == 0 and "read as" not in res.stderr
+    assert pd.read_csv(io.StringIO(res.stdout), dtype=str)["person"].tolist() == ["p2"]
