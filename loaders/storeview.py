@@ -5,7 +5,9 @@ already stored (duplicates), which kind each place key already has, and
 which document holders each phone has (identity). With the embedded
 :class:`tracer.duck.DuckStore` they are joins against registered frames;
 any other :class:`tracer.store.Store` is answered through its public
-methods (slower: whole tables). ``store=None`` means an empty store.
+methods: ``records_stored``, ``place_kinds`` and ``aliases_of`` where it
+has them (:class:`queries.neo4j_store.Neo4jStore`: index seeks for the
+batch's keys), else whole tables. ``store=None`` means an empty store.
 
 Examples
 --------
@@ -49,6 +51,8 @@ def stored_records(store, records):
         got = _join(con, probe, "_ld_records", "SELECT r.pos FROM _ld_records r SEMI JOIN presences p ON p.record = r.record")
         out[np.asarray(got["pos"], dtype=np.int64)] = True
         return out
+    if hasattr(store, "records_stored"):  # e.g. Neo4jStore: index seeks
+        return np.asarray(store.records_stored(records), dtype=bool)
     return np.isin(records, store.presences()["record"].to_numpy(np.int64))
 
 
@@ -64,6 +68,8 @@ def stored_place_kinds(store, keys):
         got = _join(con, probe, "_ld_places", "SELECT k.pos, p.kind FROM _ld_places k JOIN places p ON p.key = k.key")
         out[np.asarray(got["pos"], dtype=np.int64)] = np.ma.filled(got["kind"], -1)
         return out
+    if hasattr(store, "place_kinds"):  # e.g. Neo4jStore: only these keys
+        return np.asarray(store.place_kinds(keys), dtype=np.int64)
     places = store.places()
     kinds = pd.Series(places["kind"].to_numpy(), index=places["key"].astype(object))
     return pd.Series(keys, dtype=object).map(kinds).fillna(-1).to_numpy(np.int64)
@@ -81,6 +87,8 @@ def known_phone_holders(store, phones):
         probe = pd.DataFrame({"alias": pd.Series(PHONE_PREFIX + pd.Series(phones, dtype=object).astype(str), dtype=object)})
         got = _join(con, probe, "_ld_phones", "SELECT a.key, a.alias FROM _ld_phones q JOIN aliases a ON a.alias = q.alias")
         aliases = pd.DataFrame({"key": got["key"], "alias": got["alias"]})
+    elif hasattr(store, "aliases_of"):  # e.g. Neo4jStore: only these phones
+        aliases = store.aliases_of((PHONE_PREFIX + pd.Series(phones, dtype=object).astype(str)).tolist())
     else:
         aliases = store.aliases()
     pairs = phone_pairs_from_aliases(aliases)

@@ -201,6 +201,39 @@ class Neo4jStore:
         return AppendResult(read=read, loaded=loaded, duplicates=read - loaded, source=0 if changed else -1,
                             moved=moved)  # fmt: skip
 
+    # -- what a load asks before appending (loaders.storeview) -------------
+    #: Values per query of the lookups below (one index seek each).
+    lookup_rows = 50_000
+
+    def records_stored(self, records):
+        """Bool mask: is each presence record (int64) stored? One index seek
+        per record (``stored_records``), not a read of every presence."""
+        records = np.asarray(records, dtype=np.int64)
+        found = []
+        for lo in range(0, len(records), self.lookup_rows):
+            _, rows = self.run("stored_records", records=records[lo : lo + self.lookup_rows].tolist())
+            found += [r[0] for r in rows]
+        return np.isin(records, np.asarray(found, dtype=np.int64))
+
+    def place_kinds(self, keys):
+        """int array: the kind code of each place key (-1 when not stored)."""
+        keys = [str(k) for k in keys]
+        kinds = {}
+        for lo in range(0, len(keys), self.lookup_rows):
+            got = self.frame("places", keys=keys[lo : lo + self.lookup_rows])
+            kinds.update(zip(got["key"], got["kind"]))
+        return np.array([KIND_CODES.get(kinds.get(k), -1) for k in keys], dtype=np.int64)
+
+    def aliases_of(self, aliases):
+        """``key, alias`` of the persons holding the given identifiers."""
+        aliases = [str(a) for a in aliases]
+        parts = [self.frame("phone_holders", aliases=aliases[lo : lo + self.lookup_rows])
+                 for lo in range(0, len(aliases), self.lookup_rows)]  # fmt: skip
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return pd.DataFrame({"key": pd.Series([], dtype=object), "alias": pd.Series([], dtype=object)})
+        return pd.concat(parts, ignore_index=True)
+
     def moved_records(self, merge_persons):
         """int64 records the presences of ``merge_persons`` (``key, into_key``)
         get in :meth:`append` (a load counts batch rows equal to one of them

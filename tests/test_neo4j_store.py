@@ -310,3 +310,24 @@ def test_a_merged_person_that_a_saved_run_names_stays_as_a_pointer(empty, tmp_pa
     assert empty.person_keys(empty.person_codes([phone])).tolist() == [holder]
     got = trace(empty, pd.DataFrame({"person": [case], "onset": ["2020-02-02"]}), linger=False)
     assert got.contacts["person"].tolist() == [holder]
+
+
+def test_load_lookups_answer_like_the_whole_tables(empty):
+    """What a load asks before appending (loaders.storeview), answered by
+    index seeks for the batch's keys, equals the answer from whole tables."""
+    from loaders import storeview
+
+    city = generate_city(n_people=150, days=2, seed=5)
+    empty.append(city.batch)
+    empty.merge_dictionaries(city.batch.persons.iloc[:0], city.batch.places.iloc[:0],
+                             pd.DataFrame({"key": ["p-a", "p-b"], "alias": ["phone:+8613800000001"] * 2}))
+    records = np.concatenate([city.batch.presences["record"].to_numpy(np.int64)[::7], [1, -2, 3]])
+    empty.lookup_rows = 40  # several queries per lookup
+    mask = storeview.stored_records(empty, records)
+    assert mask.tolist() == np.isin(records, empty.presences()["record"].to_numpy(np.int64)).tolist()
+    assert mask.sum() == len(records) - 3
+    keys = np.array(empty.places()["key"].tolist()[::3] + ["venue:none"], dtype=object)
+    whole = empty.places().set_index("key")["kind"]
+    assert storeview.stored_place_kinds(empty, keys).tolist() == [int(whole[k]) for k in keys[:-1]] + [-1]
+    holders = storeview.known_phone_holders(empty, ["13800000001", "13900000009"])
+    assert sorted(holders["doc"]) == ["p-a", "p-b"] and set(holders["phone"]) == {"13800000001"}
