@@ -280,6 +280,15 @@ class Neo4jStore:
                 chunk = records[lo : lo + self.write_rows]
                 self.write(lambda tx, q=cypher.load(name), c=chunk: tx.run(q, rows=c).consume())
 
+    def keep_merged_persons(self, merges):
+        """Pointer nodes (``merged_into``) for persons merged into an ID holder
+        that saved runs may name (``queries/keep_merged_persons.cypher``);
+        :meth:`retire_merged_persons` deletes those no run uses."""
+        records = _records(merges[["key", "into_key"]])
+        for lo in range(0, len(records), self.write_rows):
+            chunk = records[lo : lo + self.write_rows]
+            self.write(lambda tx, q=cypher.load("keep_merged_persons"), c=chunk: tx.run(q, rows=c).consume())
+
     def retire_merged_persons(self, merges):
         """Delete the VISITED and ALIAS edges (and then the node, if bare) of
         persons the embedded store merged into an ID holder: ``merges`` has

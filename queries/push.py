@@ -96,9 +96,14 @@ def push(duck_store, neo_store, batch_rows=20_000, progress=None, runs=True):
         neo_store.write_rows = old_rows
     n_runs = 0
     if runs:
-        for run_id in duck_store.runs()["id"].tolist():
+        run_ids = duck_store.runs()["id"].tolist()
+        if run_ids and len(merges):  # runs saved before a merge name the old keys
+            neo_store.keep_merged_persons(merges)
+        for run_id in run_ids:
             neo_store.save_run(duck_store.load_run(run_id), events=True)
             n_runs += 1
+        if run_ids and len(merges):
+            neo_store.retire_merged_persons(merges)  # the pointers no run uses go again
     return PushResult(
         persons=len(persons),
         places=len(places),

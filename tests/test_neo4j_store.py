@@ -331,3 +331,29 @@ def test_load_lookups_answer_like_the_whole_tables(empty):
     assert storeview.stored_place_kinds(empty, keys).tolist() == [int(whole[k]) for k in keys[:-1]] + [-1]
     holders = storeview.known_phone_holders(empty, ["13800000001", "13900000009"])
     assert sorted(holders["doc"]) == ["p-a", "p-b"] and set(holders["phone"]) == {"13800000001"}
+
+
+def test_a_run_saved_before_a_merge_keeps_its_edges_when_first_pushed_after_it(empty, tmp_path):
+    """The run's contact is the phone key the store has since merged away:
+    push keeps a pointer node for it, so the run's EXPOSED_TO edge is there."""
+    from loaders import load_files
+    from loaders.ids import id_check_char
+    from queries.push import push
+
+    holder, case = "11010519900307451", "11010519800101001"
+    holder, case = holder + id_check_char(holder), case + id_check_char(case)
+    head = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
+    phone, cases = "phone:+8613812345678", pd.DataFrame({"person": [case], "onset": ["2020-02-02"]})
+    with DuckStore(tmp_path / "r.duckdb") as duck:
+        for name, rows in {"x.csv": [f"{case},,V1,2020-02-01 08:00,2020-02-01 12:00"],
+                           "1.csv": [",13812345678,V1,2020-02-01 09:00,2020-02-01 09:30"],
+                           "2.csv": [f"{holder},13812345678,V2,2020-02-02 09:00,2020-02-02 09:30"]}.items():
+            (tmp_path / name).write_text(head + "".join(r + "\n" for r in rows), encoding="utf-8")
+            load_files(duck, "venues", [str(tmp_path / name)])
+            if name == "1.csv":
+                old_run = duck.save_run(trace(duck, cases, linger=False))
+        push(duck, empty)
+    assert count(empty, f"(:Person {{key: '{case}'}})-[:EXPOSED_TO {{run: '{old_run}'}}]->"
+                        f"(:Person {{key: '{phone}', merged_into: '{holder}'}})") == 1  # fmt: skip
+    assert count(empty, f"(:Person {{key: '{phone}'}})-[:VISITED|ALIAS]->()") == 0
+    assert phone not in set(empty.persons()["key"])
