@@ -47,6 +47,24 @@ def batch_of(items, persons=None, places=None, aliases=None):
     return Batch(frame, source="test", **extra)
 
 
+def _with_check(first17):
+    from loaders.ids import id_check_char
+
+    return first17 + id_check_char(first17)
+
+
+#: Venue-scan tests of phone merges: an ID holder, a case, the scans' header.
+HOLDER, CASE_KEY = _with_check("11010519900307451"), _with_check("11010519800101001")
+VENUE_HEAD = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
+
+
+def write_venues(tmp_path, name, rows):
+    """A venues CSV of ``rows`` (cells joined by commas) under VENUE_HEAD."""
+    path = tmp_path / name
+    path.write_text(VENUE_HEAD + "".join(r + "\n" for r in rows), encoding="utf-8")
+    return str(path)
+
+
 def compare_contacts(a, b):
     """Ranked contact frames equal: keys, hops, rules, sources, events; risk to 1e-12."""
     cols = ["rank", "person", "hop", "rule", "source_case", "events"]
@@ -210,17 +228,12 @@ def test_push_after_a_phone_person_merge_moves_its_edges(empty, tmp_path):
     later load names (tracer.duck_merge); the next push retires the phone
     person in Neo4j, so both stores hold the same presences and trace alike."""
     from loaders import load_files
-    from loaders.ids import id_check_char
     from queries.push import push
 
-    holder, case = "11010519900307451", "11010519800101001"
-    holder, case = holder + id_check_char(holder), case + id_check_char(case)
-    head = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
+    holder, case = HOLDER, CASE_KEY
 
     def csv(name, *rows):
-        path = tmp_path / name
-        path.write_text(head + "".join(r + "\n" for r in rows), encoding="utf-8")
-        return str(path)
+        return write_venues(tmp_path, name, rows)
 
     phone = "phone:+8613812345678"
     with DuckStore(tmp_path / "m.duckdb") as duck:
@@ -252,11 +265,8 @@ def test_loading_straight_into_neo4j_merges_a_phone_person_too(empty, tmp_path):
     … load``): the presences move to the holder, the old key leads to the
     holder, and Neo4j ends up holding what the embedded store holds."""
     from loaders import load_files
-    from loaders.ids import id_check_char
 
-    holder, case = "11010519900307451", "11010519800101001"
-    holder, case = holder + id_check_char(holder), case + id_check_char(case)
-    head = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
+    holder, case = HOLDER, CASE_KEY
     files = {
         "x.csv": [f"{case},,V1,2020-02-01 08:00,2020-02-01 12:00", f"{case},,V2,2020-02-02 08:00,2020-02-02 12:00"],
         "1.csv": [",13812345678,V1,2020-02-01 09:00,2020-02-01 09:30",
@@ -265,7 +275,7 @@ def test_loading_straight_into_neo4j_merges_a_phone_person_too(empty, tmp_path):
                   f"{holder},13812345678,V1,2020-02-01 09:00,2020-02-01 09:30"],  # the moved stay again
     }
     for name, rows in files.items():
-        (tmp_path / name).write_text(head + "".join(r + "\n" for r in rows), encoding="utf-8")
+        write_venues(tmp_path, name, rows)
     phone = "phone:+8613812345678"
     with DuckStore(tmp_path / "d.duckdb") as duck:
         reports = [load_files(s, "venues", [str(tmp_path / n)]) for n in files for s in (duck, empty)]
@@ -289,15 +299,12 @@ def test_a_merged_person_that_a_saved_run_names_stays_as_a_pointer(empty, tmp_pa
     person: the node stays, without presences or aliases, marked
     ``merged_into``; listings skip it and its key leads to the holder."""
     from loaders import load_files
-    from loaders.ids import id_check_char
 
-    holder, case = "11010519900307451", "11010519800101001"
-    holder, case = holder + id_check_char(holder), case + id_check_char(case)
-    head = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
+    holder, case = HOLDER, CASE_KEY
     for name, rows in {"x.csv": [f"{case},,V1,2020-02-01 08:00,2020-02-01 12:00"],
                        "1.csv": [",13812345678,V1,2020-02-01 09:00,2020-02-01 09:30"],
                        "2.csv": [f"{holder},13812345678,V2,2020-02-02 09:00,2020-02-02 09:30"]}.items():
-        (tmp_path / name).write_text(head + "".join(r + "\n" for r in rows), encoding="utf-8")
+        write_venues(tmp_path, name, rows)
         load_files(empty, "venues", [str(tmp_path / name)])
         if name == "1.csv":
             run = trace(empty, pd.DataFrame({"person": [case], "onset": ["2020-02-02"]}), linger=False)
@@ -337,18 +344,15 @@ def test_a_run_saved_before_a_merge_keeps_its_edges_when_first_pushed_after_it(e
     """The run's contact is the phone key the store has since merged away:
     push keeps a pointer node for it, so the run's EXPOSED_TO edge is there."""
     from loaders import load_files
-    from loaders.ids import id_check_char
     from queries.push import push
 
-    holder, case = "11010519900307451", "11010519800101001"
-    holder, case = holder + id_check_char(holder), case + id_check_char(case)
-    head = "证件号码,手机号码,场所编码,扫码时间,离开时间\n"
+    holder, case = HOLDER, CASE_KEY
     phone, cases = "phone:+8613812345678", pd.DataFrame({"person": [case], "onset": ["2020-02-02"]})
     with DuckStore(tmp_path / "r.duckdb") as duck:
         for name, rows in {"x.csv": [f"{case},,V1,2020-02-01 08:00,2020-02-01 12:00"],
                            "1.csv": [",13812345678,V1,2020-02-01 09:00,2020-02-01 09:30"],
                            "2.csv": [f"{holder},13812345678,V2,2020-02-02 09:00,2020-02-02 09:30"]}.items():
-            (tmp_path / name).write_text(head + "".join(r + "\n" for r in rows), encoding="utf-8")
+            write_venues(tmp_path, name, rows)
             load_files(duck, "venues", [str(tmp_path / name)])
             if name == "1.csv":
                 old_run = duck.save_run(trace(duck, cases, linger=False))
