@@ -475,8 +475,9 @@ def read_table_frame(path):
 def explain(settings, case, contact, run_id, fmt, output):
     """The evidence behind one CONTACT's risk from A-class CASE.
 
-    CASE and CONTACT are person keys as loaded, masked keys as printed (if
-    they match one person), or for the contact its rank as #N. Lists each
+    CASE and CONTACT are person keys as loaded (or another identifier of the
+    person: a phone, an ID or mobile number as typed), masked keys as printed
+    (if they match one person), or for the contact its rank as #N. Lists each
     co-presence (place, kind, start, end, overlap, seat distance, p_event)
     along the chain case -> ... -> contact, and the rule class. A Neo4j run
     (saved without its co-presences) is traced again from its saved cases
@@ -485,6 +486,7 @@ def explain(settings, case, contact, run_id, fmt, output):
     from tracer.explain import explain_saved
 
     with settings.open_store(read_only=True) as store:
+        case, contact = typed_key(settings, store, case), typed_key(settings, store, contact)
         run, ex = explain_saved(store, run_id, case, contact)
     masked = mask_frame(settings, pd_frame({"key": ex.chain}), ("key",))["key"].tolist()
     c = ex.contact
@@ -559,13 +561,32 @@ def typed_case_keys(settings, store, cases):
     candidates = person_key_candidates(given)
     cases = cases.copy()
     for i in range(len(given)):
-        key, other = given.iat[i], candidates.iat[i]
-        if not isinstance(other, str) or other == key or _known(store, key) or not _known(store, other):
-            continue
-        cases.iloc[i, cases.columns.get_loc("person")] = other
-        note = f"case key {key} read as {other}"
-        settings.say(note if settings.show_pii else masked_error_text(note, [key, other]))
+        other = _typed_form(settings, store, given.iat[i], candidates.iat[i])
+        if other is not None:
+            cases.iloc[i, cases.columns.get_loc("person")] = other
     return cases
+
+
+def typed_key(settings, store, key):
+    """One person key (``explain``'s CASE/CONTACT) read as :func:`typed_case_keys`
+    reads case keys; ranks (#N) and masked keys pass through."""
+    key = str(key).strip()
+    if key.startswith("#") or "*" in key:
+        return key
+    from loaders.ids import person_key_candidates
+
+    other = _typed_form(settings, store, key, person_key_candidates([key]).iat[0])
+    return key if other is None else other
+
+
+def _typed_form(settings, store, key, other):
+    """``other`` (the normalised form of ``key``) when the store holds it and
+    not ``key`` itself, with a note on stderr; else None."""
+    if not isinstance(other, str) or other == key or _known(store, key) or not _known(store, other):
+        return None
+    note = f"key {key} read as {other}"
+    settings.say(note if settings.show_pii else masked_error_text(note, [key, other]))
+    return other
 
 
 def _known(store, key):

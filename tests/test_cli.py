@@ -356,13 +356,19 @@ def test_case_keys_typed_by_hand_are_read_as_the_stored_form(runner, store, tmp_
         res = invoke(runner, store, "--show-pii", "trace", "--case", typed, "--onset", "2020-02-02", "--no-save",
                      "--format", "csv")  # fmt: skip
         assert res.exit_code == 0, res.stderr
-        assert f"case key {typed} read as" in res.stderr
+        assert f"key {typed} read as" in res.stderr
         got = pd.read_csv(io.StringIO(res.stdout), dtype=str)
         assert got["person"].tolist() == [contact] and got["source_case"].tolist() == [case]
     res = invoke(runner, store, "trace", "--case", "13812345678", "--onset", "2020-02-02", "--no-save")
     assert res.exit_code == 0 and "13812345678" not in res.stderr and "read as phone:+86138****5678" in res.stderr
     res = invoke(runner, store, "trace", "--case", "13900000000", "--onset", "2020-02-02")
     assert res.exit_code == 1 and "not in store" in res.stderr
+    # explain reads its CASE and CONTACT the same way
+    assert invoke(runner, store, "trace", "--case", case, "--onset", "2020-02-02").exit_code == 0
+    for who in (("138-1234-5678", "#1"), (case.lower(), "530102851111002"), ("phone:+8613812345678", contact)):
+        res = invoke(runner, store, "--show-pii", "explain", *who, "--format", "csv")
+        assert res.exit_code == 0, (who, res.stderr)
+        assert f"chain: {case} -> {contact}" in res.stderr
     # a key held as typed stays as it is
     canon = tmp_path / "c.csv"
     canon.write_text("person,place,kind,start,end\n13812345678,venue:9,venue,2020-03-01 10:00,2020-03-01 11:00\n"

@@ -37,10 +37,12 @@ class Explanation:
     evidence: pd.DataFrame
 
 
-def resolve_person(spec, keys, what="person", allow_rank=True):
-    """Find one key from ``spec``: an exact key, a rank ``#N`` (when ``keys``
-    is in rank order), or a masked key as printed (``530102********1234``)
-    that matches exactly one key.
+def resolve_person(spec, keys, what="person", allow_rank=True, lookup=None):
+    """Find one key from ``spec``: an exact key, the key ``lookup(spec)``
+    gives (a store's person key of an alias such as a phone, or of a phone
+    key merged into its holder), a rank ``#N`` (when ``keys`` is in rank
+    order), or a masked key as printed (``530102********1234``) that
+    matches exactly one key.
 
     >>> resolve_person("#2", ["a", "b"])
     'b'
@@ -51,6 +53,9 @@ def resolve_person(spec, keys, what="person", allow_rank=True):
     spec = str(spec).strip()
     if spec in set(keys):
         return spec
+    other = lookup(spec) if lookup is not None and not spec.startswith("#") and "*" not in spec else None
+    if other is not None and other in set(keys):
+        return other
     if allow_rank and spec.startswith("#") and spec[1:].isdigit():
         n = int(spec[1:])
         if 1 <= n <= len(keys):
@@ -72,7 +77,7 @@ def resolve_person(spec, keys, what="person", allow_rank=True):
                         keys=[] if spec.startswith("#") else [spec])  # a rank is no one's key
 
 
-def explain(run, case, contact, roots=None):
+def explain(run, case, contact, roots=None, lookup=None):
     """Explain ``contact``'s risk with respect to the A-class ``case``.
 
     ``run`` is a :class:`~tracer.tracing.TraceResult` or a saved run (both
@@ -80,6 +85,8 @@ def explain(run, case, contact, roots=None):
     keys, ``#rank`` (contact) or masked keys as printed. ``roots``, the
     run's A-class cases, defaults to the cases of its hop-1 events and
     contacts (pass it when ``run.events`` holds only some events).
+    ``lookup`` (optional) maps another key of a person, such as an alias,
+    to its stored key (see :func:`resolve_person`).
 
     Examples
     --------
@@ -96,14 +103,14 @@ def explain(run, case, contact, roots=None):
             hint="pass the run through with_evidence(store, run) first, which traces its cases again",
         )
     contacts = run.contacts.sort_values("rank")
-    person = resolve_person(contact, contacts["person"], "contact")
+    person = resolve_person(contact, contacts["person"], "contact", lookup=lookup)
     row = contacts.set_index("person").loc[person]
     if roots is None:
         roots = set(contacts["source_case"]) | set(run.events.loc[run.events["hop"] == 1, "case"])
         cases = getattr(run, "cases", None)
         if cases is not None and "person" in getattr(cases, "columns", ()):
             roots |= set(cases["person"].astype(str))  # a case without contacts is still a case of the run
-    case_key = resolve_person(case, sorted(roots), "case", allow_rank=False)
+    case_key = resolve_person(case, sorted(roots), "case", allow_rank=False, lookup=lookup)
     if row["source_case"] != case_key and not _touches(run.events, case_key, person):
         raise UnknownPerson(
             f"{person} was not exposed by case {case_key} in this run",
@@ -135,14 +142,15 @@ def explain_saved(store, run_id, case, contact):
     """
     import dataclasses
 
+    lookup = _store_lookup(store)
     if hasattr(store, "load_run_events"):
         run = store.load_run(run_id, events=False)
         cases = getattr(run, "cases", None)
         if cases is not None and len(run.contacts):
             contacts = run.contacts.sort_values("rank")
-            person = resolve_person(contact, contacts["person"], "contact")
+            person = resolve_person(contact, contacts["person"], "contact", lookup=lookup)
             roots = set(contacts["source_case"]) | set(cases["person"].astype(str))
-            case_key = resolve_person(case, sorted(roots), "case", allow_rank=False)
+            case_key = resolve_person(case, sorted(roots), "case", allow_rank=False, lookup=lookup)
             chain = _chain(contacts, person, case_key)
             pairs = sorted(set(zip(chain[:-1], chain[1:])) | {(case_key, person)})
             events = store.load_run_events(run.id, pairs)
@@ -151,7 +159,20 @@ def explain_saved(store, run_id, case, contact):
                 return run, explain(run, case_key, person, roots=roots)
         run_id = run.id
     run = with_evidence(store, store.load_run(run_id))
-    return run, explain(run, case, contact)
+    return run, explain(run, case, contact, lookup=lookup)
+
+
+def _store_lookup(store):
+    """``key -> stored person key`` through ``store.person_codes`` (aliases,
+    merged phone keys), or None where the store does not know the key."""
+
+    def lookup(key):
+        try:
+            return str(store.person_keys(store.person_codes([key]))[0])
+        except TracerError:
+            return None
+
+    return lookup
 
 
 def _lacks_events(run):
