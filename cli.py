@@ -59,13 +59,14 @@ class Settings:
         self.quiet_summary = quiet
         self.tz = tz
 
-    def open_store(self, read_only=False, embedded=False):
-        """The Neo4j store with --neo4j-uri (unless ``embedded``), else the DuckDB file."""
+    def open_store(self, read_only=False, embedded=False, create=False):
+        """The Neo4j store with --neo4j-uri (unless ``embedded``), else the
+        DuckDB file, which only ``load`` (``create``) may create."""
         if self.neo4j_uri and not embedded:
             return self.open_neo4j()
         from tracer.store import open_store
 
-        return open_store(self.store_path, read_only=read_only)
+        return open_store(self.store_path, read_only=read_only, create=create)
 
     def open_neo4j(self):
         import logging
@@ -159,7 +160,7 @@ def load(settings, kind, files, encoding, mapping, dwell_min, rejects, warnings_
 
     import loaders
 
-    with settings.open_store() as store, settings.progress(f"load {kind}") as progress:
+    with settings.open_store(create=True) as store, settings.progress(f"load {kind}") as progress:
         report = loaders.load_files(
             store, kind, files, encoding=encoding, mapping=mapping, tz=settings.tz,
             dwell_min=dwell_min, progress=progress,

@@ -378,3 +378,13 @@ def test_case_keys_typed_by_hand_are_read_as_the_stored_form(runner, store, tmp_
                  "--no-save", "--format", "csv")  # fmt: skip
     assert res.exit_code == 0 and "read as" not in res.stderr
     assert pd.read_csv(io.StringIO(res.stdout), dtype=str)["person"].tolist() == ["p2"]
+
+
+def test_trace_on_a_mistyped_store_path_creates_nothing(runner, tmp_path):
+    """Only ``load`` creates a store: a trace (which saves its run) on a path
+    with no store says so and leaves no empty store behind."""
+    missing = tmp_path / "typo.duckdb"
+    res = invoke(runner, str(missing), "trace", "--case", CASE, "--onset", "2020-02-01")
+    assert res.exit_code == 1 and f"no store at {missing}" in res.stderr and "tracer load" in res.stderr
+    assert not missing.exists()
+    assert invoke(runner, str(missing), "load", "presences", SMALL).exit_code == 0 and missing.exists()

@@ -97,6 +97,9 @@ class DuckStore:
     path : str or Path, the ``.duckdb`` file (created when missing unless
         ``read_only``).
     read_only : bool, open for queries only (the file must exist).
+    create : bool, create the file when it is missing (default); with
+        ``create=False`` a missing file is a :class:`StoreError` ("no store
+        at …"), so a mistyped path does not leave an empty store behind.
 
     Only one process may have the file open for writing; opening it while
     another process holds it raises :class:`~tracer.errors.StoreLocked`. One
@@ -116,12 +119,12 @@ class DuckStore:
     #: Presences inserted per statement inside an append (progress granularity).
     append_chunk_rows = 500_000
 
-    def __init__(self, path, read_only=False):
+    def __init__(self, path, read_only=False, create=True):
         self.path = Path(path)
         self.read_only = bool(read_only)
         self._index = None
         self._key_cache = {}  # table -> (version, keys by code)
-        self._con = _connect(self.path, self.read_only)
+        self._con = _connect(self.path, self.read_only, create)
         try:
             self._prepare_schema()
         except BaseException:
@@ -553,9 +556,9 @@ class DuckStore:
 
 
 # -- helpers ----------------------------------------------------------------
-def _connect(path, read_only):
+def _connect(path, read_only, create=True):
     """Open the DuckDB file, mapping DuckDB's errors to store errors."""
-    if read_only and not path.exists():
+    if (read_only or not create) and not path.exists():
         raise StoreError(f"no store at {path}", hint="load data first with `tracer load`, or pass --store")
     try:
         return duckdb.connect(str(path), read_only=read_only)

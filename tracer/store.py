@@ -92,12 +92,13 @@ class Store(Protocol):
         """Release the store."""
 
 
-def open_store(path=None, read_only=False):
+def open_store(path=None, read_only=False, create=True):
     """Open the embedded store at ``path`` (default ``$TRACER_STORE``, else
-    ``./tracer.duckdb``). The Neo4j store lives in ``queries/``."""
+    ``./tracer.duckdb``); ``create=False`` refuses a missing file instead of
+    creating it. The Neo4j store lives in ``queries/``."""
     import os
 
     from .duck import DuckStore
 
     path = path or os.environ.get("TRACER_STORE") or "tracer.duckdb"
-    return DuckStore(path, read_only=read_only)
+    return DuckStore(path, read_only=read_only, create=create)
