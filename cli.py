@@ -177,7 +177,11 @@ def load(settings, kind, files, encoding, mapping, dwell_min, rejects, warnings_
 
 
 @main.command()
-@click.option("--cases", "cases_file", type=click.Path(), help="CSV/XLSX with person, onset [, sampled, isolated].")
+@click.option(
+    "--cases", "cases_file", type=click.Path(),
+    help="CSV/XLSX case list: person (or id_number/证件号码, phone/手机号码), onset/发病日期 "
+    "[, sampled/采样日期, isolated/隔离日期].",
+)  # fmt: skip
 @click.option(
     "--case", "case_keys", multiple=True,
     help="A case's person key, or its ID/mobile number as typed (repeatable); needs --onset.",
@@ -416,7 +420,7 @@ def demo(settings, directory, people, days, seed, top):
                 f"    {kind:<11} read {rep.read:>7,} = loaded {rep.loaded:>7,} + duplicates {rep.duplicates:>5,}"
                 f" + rejected {rep.rejected:>4,} ({codes}); {sum(rep.warnings.values()):,} warning(s)"
             )
-        cases = read_table_frame(gen.cases_path)
+        cases = read_cases_file(gen.cases_path)
         settings.say(f"3/4 Tracing {len(cases)} A-class case(s) with 2 hops ...")
         if warm is not None:
             warm.wait()
@@ -459,12 +463,10 @@ def _warm_up_kernels():
         return None
 
 
-def read_table_frame(path):
-    from loaders.io import read_table
+def read_cases_file(path):
+    from loaders.cases import read_cases
 
-    frame = read_table(path).drop(columns=["line"])
-    frame.columns = [c.lower() for c in frame.columns]
-    return frame
+    return read_cases(path)
 
 
 @main.command()
@@ -534,7 +536,7 @@ def read_cases(settings, cases_file, case_keys, onsets):
     if cases_file and case_keys:
         raise click.UsageError("give either --cases FILE or --case/--onset, not both")
     if cases_file:
-        return read_table_frame(cases_file)
+        return read_cases_file(cases_file)
     if not case_keys:
         raise click.UsageError("no cases: give --cases FILE or --case KEY --onset DATE")
     if len(onsets) != len(case_keys):

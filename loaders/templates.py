@@ -137,6 +137,17 @@ TEMPLATES = {
     ),
 }  # fmt: skip
 
+#: The case list of ``tracer trace --cases`` (not a source kind: read by
+#: :func:`loaders.cases.read_cases`); ``person`` or else ``id_number`` or
+#: ``phone`` names each case, ``onset`` or ``sampled`` dates it.
+TEMPLATES["cases"] = (
+    _c("person", ["人员", "key"], help="person key as loaded; else id_number or phone"),
+    _NAME, _ID, _PHONE,
+    _c("onset", ["发病日期", "发病时间", "症状出现日期", "onset_date"], help="symptom onset (local date or time)"),
+    _c("sampled", ["采样日期", "采样时间", "sample_date", "sampling_date"], help="sampling date (asymptomatic)"),
+    _c("isolated", ["隔离日期", "隔离时间", "isolation_date"], help="isolated from (ends the infectious window)"),
+)  # fmt: skip
+
 #: Kinds whose rows identify a person by ID number and/or phone (at least
 #: one of these columns must be present in the file).
 IDENTITY_COLUMNS = ("id_number", "phone")
