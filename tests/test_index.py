@@ -147,13 +147,24 @@ def test_bytes_per_presence_on_a_city_like_frame():
     (dict(end=[T0 - 1]), "before start"),
     (dict(place=[-1]), "negative place"),
     (dict(person=[-3]), "negative person"),
-    (dict(end=[T0 + 2**31]), "68 years"),
 ])
 def test_invalid_presences_raise(change, message):
     row = {"person": [0], "place": [0], "start": [T0], "end": [T0 + 60]}
     row.update(change)
     with pytest.raises(ValidationError, match=message):
         build_index(pd.DataFrame(row))
+
+
+def test_a_presence_longer_than_68_years_is_indexed_as_68_years():
+    """An open-ended household registration (end 2100) is indexed as lasting
+    2**31 - 1 s: the same co-presences for any window before that."""
+    from tracer.index_build import MAX_DURATION_S
+
+    frame = pd.DataFrame({"person": [0, 1, 2], "place": [0, 0, 0], "start": [T0, T0 + 3600, T0],
+                          "end": [4102444800, T0 + 7200, T0 + 2**31 + 5]})
+    index = build_index(frame)
+    assert sorted(index.dur.tolist()) == [3600, MAX_DURATION_S, MAX_DURATION_S]
+    assert index.nbytes > 0
 
 
 def test_place_with_two_kinds_raises():

@@ -262,3 +262,24 @@ def test_lex_order_is_lexsort_most_significant_first(keys):
 
     arrays = [np.array(k, dtype=np.int64) for k in keys]
     assert lex_order(*arrays).tolist() == np.lexsort(arrays[::-1]).tolist()
+
+
+def test_open_ended_household_registrations_trace(tmp_path):
+    """A household registration with no move-out date (end 2100, more than
+    the 68 years an index entry holds) makes co-residents contacts, in the
+    embedded store as loaded from a raw file (it used to fail the index build)."""
+    from loaders import load_files
+    from loaders.ids import id_check_char
+    from loaders.sources import RESIDENCE_OPEN_END_S
+    from tracer.duck import DuckStore
+
+    a, b = (p + id_check_char(p) for p in ("11010519491231002", "53010219851111002"))
+    path = tmp_path / "r.csv"
+    path.write_text(f"证件号码,标准地址编码,入住日期,迁出日期\n{a},530102000001,2015-03-01,\n"
+                    f"{b},530102000001,2019-01-01,\n", encoding="utf-8")  # fmt: skip
+    with DuckStore(tmp_path / "t.duckdb") as store:
+        load_files(store, "residence", [str(path)])
+        assert (store.presences()["end"] == RESIDENCE_OPEN_END_S).all()
+        res = trace(store, pd.DataFrame({"person": [a], "onset": ["2020-02-01"]}), linger=False)
+    assert res.contacts["person"].tolist() == [b] and res.contacts["rule"].tolist() == ["close"]
+    assert int(res.contacts["overlap_min"].iloc[0]) == (2 + 10) * 24 * 60  # the whole infectious window

@@ -71,7 +71,8 @@ class PresenceIndex:
     """Presences sorted by (place, duration bucket, start), as numpy arrays.
 
     Per presence, in index order: ``start`` (int64 UTC seconds), ``dur``
-    (int32 seconds, ``end = start + dur``), ``person``, ``section``, ``row``,
+    (int32 seconds, ``end = start + dur``; at most 68 years,
+    :data:`tracer.index_build.MAX_DURATION_S`), ``person``, ``section``, ``row``,
     ``col``, ``flags``. Segments: ``seg_place``, ``seg_lo`` (``n_seg + 1``
     offsets, last is ``n``), ``seg_maxdur``. ``place_seg`` (``n_places + 1``)
     gives the segments of each place, ``place_kind`` its kind (-1 when the

@@ -41,19 +41,26 @@ _DEFAULTS = {"kind": 0, "section": -1, "row": -1, "col": -1, "flags": 0}
 START_BITS = 58
 
 
+#: Longest indexed duration: 2**31 - 1 s, about 68 years. A longer presence
+#: (an open-ended household registration ends in 2100) is indexed as ending
+#: 68 years after its start, which changes nothing for any infectious window
+#: before then.
+MAX_DURATION_S = 2147483647
+
+
 @njit(**JIT)
 def _durations_chunk(start, end, lo, hi, dur, out):
-    """``dur[lo:hi] = end - start`` as int32; ``out`` gets (first bad row or
-    -1, problem, min start, max start) with problem 0 none, 1 end before
-    start, 2 too long for int32."""
+    """``dur[lo:hi] = end - start`` as int32, at most MAX_DURATION_S; ``out``
+    gets (first bad row or -1, problem, min start, max start) with problem 0
+    none, 1 end before start."""
     t0 = start[lo] if hi > lo else 0
     t1 = t0
     for i in range(lo, hi):
         d = end[i] - start[i]
-        if d < 0 or d > 2147483647:
-            out[0], out[1] = i, 1 if d < 0 else 2
+        if d < 0:
+            out[0], out[1] = i, 1
             return
-        dur[i] = d
+        dur[i] = min(d, MAX_DURATION_S)
         t0 = min(t0, start[i])
         t1 = max(t1, start[i])
     out[0], out[1], out[2], out[3] = -1, 0, t0, t1
@@ -66,9 +73,9 @@ def _durations_parallel(start, end, bounds, dur, out):
 
 
 def _durations_kernel(start, end, parallel_min):
-    """``end - start`` as int32 and the first row that breaks the contract:
-    ``(dur, row, problem)`` with problem 0 none, 1 end before start, 2 too
-    long for int32, 3 starts spanning 2**58 seconds or more."""
+    """``end - start`` as int32 (at most MAX_DURATION_S) and the first row
+    that breaks the contract: ``(dur, row, problem)`` with problem 0 none, 1
+    end before start, 3 starts spanning 2**58 seconds or more."""
     n = start.size
     dur = np.empty(n, np.int32)
     n_chunks = numba.get_num_threads() if n >= parallel_min else 1
@@ -212,14 +219,12 @@ def _code_space(codes, given, what):
 
 
 def _durations(start, end, parallel_min):
-    """``end - start`` as int32 after checking the interval contract."""
+    """``end - start`` as int32 after checking the interval contract; a
+    presence longer than MAX_DURATION_S (68 years) is indexed as that long."""
     dur, i, problem = _durations_kernel(start, end, parallel_min)
     if problem == 1:
         raise ValidationError(f"presences: row {i}: end {end[i]} is before start {start[i]}",
                               hint="end must be >= start")
-    if problem == 2:
-        raise ValidationError(f"presences: row {i}: lasts {end[i] - start[i]} s, more than 68 years",
-                              hint="split or correct the interval")
     if problem == 3:
         raise ValidationError("presences: start times span more than 2**58 seconds",
                               hint="start must be UTC epoch seconds")
