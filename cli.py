@@ -199,11 +199,15 @@ def load(settings, kind, files, encoding, mapping, dwell_min, rejects, warnings_
 )  # fmt: skip
 @click.option("--limit", type=int, default=50, show_default=True, help="Rows shown in a table (0 = all).")
 @click.option("--save/--no-save", default=True, show_default=True, help="Save the run in the store for explain/report.")
+@click.option(
+    "--contact-info", is_flag=True,
+    help="Add name, phone and district after person, for the officers who call contacts (masked unless --show-pii).",
+)  # fmt: skip
 @output_options
 @click.pass_obj
 def trace(
-    settings, cases_file, case_keys, onsets, hops, min_risk, linger_min, pre_onset_days, window_days, limit, save, fmt,
-    output,
+    settings, cases_file, case_keys, onsets, hops, min_risk, linger_min, pre_onset_days, window_days, limit, save,
+    contact_info, fmt, output,
 ):
     """Rank the B-class contacts of A-class cases.
 
@@ -229,7 +233,16 @@ def trace(
             pre_onset_days=pre_onset_days, config=cfg, tz=settings.tz, progress=progress,
         )  # fmt: skip
         run_id = store.save_run(result) if save else None
-    emit(settings, result.contacts[CONTACT_COLUMNS], fmt, output, limit=limit, person_cols=("person", "source_case"))
+        contacts = result.contacts[CONTACT_COLUMNS]
+        if contact_info:
+            from tracer.details import DETAIL_COLUMNS, contact_details
+
+            details = contact_details(store, contacts["person"])
+            at = CONTACT_COLUMNS.index("person") + 1
+            contacts = contacts.copy()
+            for i, col in enumerate(DETAIL_COLUMNS):
+                contacts.insert(at + i, col, details[col].to_numpy(dtype=object))
+    emit(settings, contacts, fmt, output, limit=limit, person_cols=("person", "source_case"))
     settings.say(
         f"{len(result.cases)} case(s), {len(result.contacts)} contact(s) from {result.n_events:,} co-presence(s)"
         + (f"; saved as run {run_id}" if run_id else "")
@@ -604,18 +617,38 @@ def _known(store, key):
 
 def mask_frame(settings, frame, person_cols):
     """Mask personal identifiers unless ``--show-pii``: person keys in
-    ``person_cols``, and plates and home addresses in a ``place`` column."""
+    ``person_cols``, plates and home addresses in a ``place`` column, and
+    the ``name`` and ``phone`` ("; "-joined numbers) of contact details."""
     if settings.show_pii:
         return frame
-    from tracer.privacy import mask_key, mask_place
+    from tracer.privacy import mask_key, mask_name, mask_phone, mask_place
 
     frame = frame.copy()
+    if "name" in frame.columns:
+        frame["name"] = _mask_present(frame["name"], mask_name)
+    if "phone" in frame.columns:
+        frame["phone"] = _mask_present(
+            frame["phone"], lambda s: mask_phone(s.str.split("; ").explode()).groupby(level=0).agg("; ".join)
+        )  # fmt: skip
     for col in person_cols:
         if col in frame.columns:
             frame[col] = mask_key(frame[col])
     if "place" in frame.columns:
         frame["place"] = mask_place(frame["place"])
     return frame
+
+
+def _mask_present(values, mask):
+    """``mask`` applied to the present values of a Series; missing ones stay None."""
+    import numpy as np
+    import pandas as pd
+
+    out = pd.Series(np.full(len(values), None, dtype=object), index=values.index, dtype=object)
+    has = values.notna().to_numpy()
+    if has.any():
+        present = values[has].astype(str)
+        out[has] = mask(present).reindex(present.index).to_numpy(dtype=object)
+    return out
 
 
 _NAME_HEADERS = {"name", "姓名", "旅客姓名", "乘客姓名"}

@@ -354,9 +354,11 @@ class Neo4jStore:
         frame = frame.sort_values("code", kind="mergesort").reset_index(drop=True)
         return _dict_types(frame).astype({"lat": np.float64, "lon": np.float64})
 
-    def aliases(self):
-        """Every identifier seen for a person: ``key, alias``."""
-        return self.frame("aliases").astype({"key": "str", "alias": "str"})
+    def aliases(self, keys=None):
+        """Every identifier seen for a person: ``key, alias`` (of the given
+        person keys only, when ``keys`` is given)."""
+        keys = None if keys is None else [str(k) for k in _listed(keys)]
+        return self.frame("aliases", keys=keys).astype({"key": "str", "alias": "str"})
 
     def person_codes(self, keys):
         """int32 codes of person keys (or unambiguous aliases), in order.

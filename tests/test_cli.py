@@ -388,3 +388,30 @@ def test_trace_on_a_mistyped_store_path_creates_nothing(runner, tmp_path):
     assert res.exit_code == 1 and f"no store at {missing}" in res.stderr and "tracer load" in res.stderr
     assert not missing.exists()
     assert invoke(runner, str(missing), "load", "presences", SMALL).exit_code == 0 and missing.exists()
+
+
+def test_contact_info_adds_name_phone_and_district_masked_unless_asked(runner, store, tmp_path):
+    from loaders.ids import id_check_char
+
+    case = "11010519491231002X"
+    named = "53010219851111002" + id_check_char("53010219851111002")
+    path = tmp_path / "v.csv"
+    path.write_text("姓名,证件号码,手机号码,场所编码,所属区县,扫码时间,离开时间\n"
+                    f"甲,{case},,V1,五华区,2020-02-01 09:00,2020-02-01 10:00\n"
+                    f"欧阳明,{named},13812345678,V1,五华区,2020-02-01 09:30,2020-02-01 10:30\n"
+                    f"欧阳明,{named},+86 139 1234 5678,V1,五华区,2020-02-01 11:00,2020-02-01 11:30\n"
+                    f",,13700001111,V1,,2020-02-01 09:40,2020-02-01 09:50\n", encoding="utf-8")  # fmt: skip
+    assert invoke(runner, store, "load", "venues", str(path)).exit_code == 0
+    home = tmp_path / "r.csv"  # the person's district comes from the household registration
+    home.write_text(f"证件号码,标准地址编码,所属区县,入住日期\n{named},530102000001,盘龙区,2019-01-01\n", encoding="utf-8")
+    assert invoke(runner, store, "load", "residence", str(home)).exit_code == 0
+    args = ["trace", "--case", case, "--onset", "2020-02-02", "--no-save", "--contact-info", "--format", "csv"]
+    shown = pd.read_csv(io.StringIO(invoke(runner, store, "--show-pii", *args).stdout), dtype=str, keep_default_na=False)
+    assert list(shown.columns[:5]) == ["rank", "person", "name", "phone", "district"]
+    rows = shown.set_index("person")[["name", "phone", "district"]].to_dict("index")
+    assert rows == {named: {"name": "欧阳明", "phone": "13812345678; 13912345678", "district": "盘龙区"},
+                    "phone:+8613700001111": {"name": "", "phone": "13700001111", "district": ""}}  # fmt: skip
+    res = invoke(runner, store, *args)
+    masked = pd.read_csv(io.StringIO(res.stdout), dtype=str, keep_default_na=False)
+    assert set(masked["name"]) == {"欧*明", ""} and "138****5678; 139****5678" in set(masked["phone"])
+    assert "13812345678" not in res.stdout and "欧阳明" not in res.stdout

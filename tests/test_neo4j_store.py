@@ -361,3 +361,23 @@ def test_a_run_saved_before_a_merge_keeps_its_edges_when_first_pushed_after_it(e
                         f"(:Person {{key: '{phone}', merged_into: '{holder}'}})") == 1  # fmt: skip
     assert count(empty, f"(:Person {{key: '{phone}'}})-[:VISITED|ALIAS]->()") == 0
     assert phone not in set(empty.persons()["key"])
+
+
+def test_contact_details_are_the_same_from_both_stores(empty, tmp_path):
+    from loaders import load_files
+    from tracer.details import contact_details
+
+    path = tmp_path / "v.csv"
+    path.write_text("姓名,证件号码,手机号码,场所编码,扫码时间,离开时间\n"
+                    f"欧阳明,{HOLDER},13812345678,V1,2020-02-01 09:30,2020-02-01 10:30\n"
+                    f"欧阳明,{HOLDER},13912345678,V2,2020-02-01 11:00,2020-02-01 11:30\n"
+                    f",,13700001111,V1,2020-02-01 09:40,2020-02-01 09:50\n", encoding="utf-8")  # fmt: skip
+    keys = [HOLDER, "phone:+8613700001111", CASE_KEY]
+    with DuckStore(tmp_path / "d.duckdb") as duck:
+        load_files(duck, "venues", [str(path)])
+        want = contact_details(duck, keys)
+    load_files(empty, "venues", [str(path)])
+    got = contact_details(empty, keys)
+    pd.testing.assert_frame_equal(got, want)
+    assert want["phone"].tolist() == ["13812345678; 13912345678", "13700001111", None]
+    assert want["name"].tolist() == ["欧阳明", None, None]

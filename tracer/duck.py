@@ -386,9 +386,15 @@ class DuckStore:
                                  "merged_at": pd.Series([], dtype="datetime64[us]")})  # fmt: skip
         return self.con.execute("SELECT key, into_key, source, merged_at FROM person_merges ORDER BY key").df()
 
-    def aliases(self):
-        """Every identifier seen for a person: ``key, alias``."""
-        return self._frame("SELECT key, alias FROM aliases ORDER BY key, alias", dtypes={"key": "str", "alias": "str"})
+    def aliases(self, keys=None):
+        """Every identifier seen for a person: ``key, alias`` (of the given
+        person keys only, when ``keys`` is given)."""
+        frames, where = {}, ""
+        if keys is not None:
+            frames["_q_keys"] = pd.DataFrame({"key": _as_keys(keys)})
+            where = " WHERE key IN (SELECT key FROM _q_keys)"
+        sql = f"SELECT key, alias FROM aliases{where} ORDER BY key, alias"
+        return self._frame(sql, frames, dtypes={"key": "str", "alias": "str"})
 
     def _frame(self, sql, frames=None, dtypes=None):
         with registered(self.con, **(frames or {})):
