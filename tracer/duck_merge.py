@@ -37,7 +37,17 @@ import pandas as pd
 from .duck_sql import fetch_one, registered, utcnow
 from .presence import rekeyed_records
 
-__all__ = ["MERGES_SCHEMA", "MERGED_PREFIX", "forget_merges", "ensure_table", "has_table", "rename_new_holders", "merged_into", "moved_presences", "apply_merges"]
+__all__ = [
+    "MERGES_SCHEMA",
+    "MERGED_PREFIX",
+    "ensure_table",
+    "has_table",
+    "merged_into",
+    "moved_presences",
+    "rename_new_holders",
+    "apply_merges",
+    "forget_merges",
+]
 
 MERGES_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS person_merges (key VARCHAR NOT NULL, into_key VARCHAR NOT NULL, "
@@ -64,6 +74,7 @@ def ensure_table(con):
 
 
 def has_table(con):
+    """Whether the store has a ``person_merges`` table (a store that never merged has none)."""
     sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'person_merges' AND schema_name = 'main'"
     return bool(fetch_one(con, sql)[0])
 
@@ -154,7 +165,8 @@ def apply_merges(con, merges, moved, source):
         )
         con.execute("DELETE FROM aliases WHERE key IN (SELECT key FROM _ma)")
         # an emptied row keeps its code (codes are dense) under a key no load produces
-        con.execute(f"UPDATE persons SET key = '{MERGED_PREFIX}{int(source)}:' || key WHERE key IN (SELECT key FROM _ma)")
+        con.execute("UPDATE persons SET key = ? || key WHERE key IN (SELECT key FROM _ma)",
+                    [f"{MERGED_PREFIX}{int(source)}:"])  # fmt: skip
         con.execute("DELETE FROM person_merges WHERE key IN (SELECT key FROM _ma)")
         con.execute("INSERT INTO person_merges SELECT key, into_key, ?, ? FROM _ma", [int(source), utcnow()])
     return len(moved) - int(dropped), int(dropped)
