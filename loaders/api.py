@@ -369,7 +369,11 @@ def load_files(store, kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ
     Returns
     -------
     LoadReport
-        ``read == loaded + duplicates + rejected`` over input rows.
+        ``read == loaded + duplicates + rejected`` over input rows. When a
+        row pairs a phone the store holds as a person of its own
+        (``phone:+86…``) with one ID holder, the store moves those presences
+        to the holder in the same append (``merged_phones``,
+        ``moved_presences``; a row equal to a moved presence is a duplicate).
 
     Raises
     ------
