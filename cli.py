@@ -561,25 +561,32 @@ def typed_case_keys(settings, store, cases):
     """Cases with each key the store does not hold, but whose normalised form
     it does (a bare or +86 phone number, a lower-case x, a 15-digit ID),
     read as that form; a note on stderr for each. Keys held as given are
-    never changed, and unknown ones are left for the trace to report."""
+    never changed, and unknown ones are left for the trace to report. A key
+    that is another identifier of a person (an alias, a merged phone key)
+    gets a note naming the person it is traced as."""
     from tracer.errors import UnknownPerson
 
     if "person" not in getattr(cases, "columns", ()) or not len(cases):
         return cases
     given = cases["person"].astype(str).str.strip()
-    try:
-        store.person_codes(given.tolist())
-        return cases
-    except UnknownPerson:
-        pass
-    from loaders.ids import person_key_candidates
+    if not _known(store, given.tolist()):
+        from loaders.ids import person_key_candidates
 
-    candidates = person_key_candidates(given)
-    cases = cases.copy()
-    for i in range(len(given)):
-        other = _typed_form(settings, store, given.iat[i], candidates.iat[i])
-        if other is not None:
-            cases.iloc[i, cases.columns.get_loc("person")] = other
+        candidates = person_key_candidates(given)
+        cases = cases.copy()
+        for i in range(len(given)):
+            other = _typed_form(settings, store, given.iat[i], candidates.iat[i])
+            if other is not None:
+                cases.iloc[i, cases.columns.get_loc("person")] = other
+        given = cases["person"].astype(str).str.strip()
+    try:
+        stored = store.person_keys(store.person_codes(given.tolist()))
+    except UnknownPerson:
+        return cases  # the trace names the unknown keys
+    for key, person in zip(given, stored):
+        if str(person) != key:
+            note = f"case key {key} is traced as {person} (another identifier of the same person)"
+            settings.say(note if settings.show_pii else masked_error_text(note, [key, str(person)]))
     return cases
 
 
@@ -605,11 +612,12 @@ def _typed_form(settings, store, key, other):
     return other
 
 
-def _known(store, key):
+def _known(store, keys):
+    """Whether the store knows a key (or every key of a list)."""
     from tracer.errors import UnknownPerson
 
     try:
-        store.person_codes([key])
+        store.person_codes([keys] if isinstance(keys, str) else keys)
         return True
     except UnknownPerson:
         return False

@@ -357,6 +357,8 @@ def test_case_keys_typed_by_hand_are_read_as_the_stored_form(runner, store, tmp_
                      "--format", "csv")  # fmt: skip
         assert res.exit_code == 0, res.stderr
         assert f"key {typed} read as" in res.stderr
+        # a phone is the case's alias: the note names the person it is traced as
+        assert (f"is traced as {case}" in res.stderr) == ("138" in typed)
         got = pd.read_csv(io.StringIO(res.stdout), dtype=str)
         assert got["person"].tolist() == [contact] and got["source_case"].tolist() == [case]
     res = invoke(runner, store, "trace", "--case", "13812345678", "--onset", "2020-02-02", "--no-save")
