@@ -140,13 +140,16 @@ def _load_help():
         "Every row is loaded, counted as a duplicate (already in this batch or the "
         "store), or rejected with a reason: read = loaded + duplicates + rejected. "
         "All FILES go into the store in one atomic batch; loading the same file "
-        "again adds nothing. CSV (UTF-8, UTF-8 with BOM, GB18030 detected), XLSX "
-        "or Parquet, with English or Chinese headers (* = required):\n\n\b\n" + lines
+        "again adds nothing. KIND auto tells each file's kind from its headers "
+        "(all files are checked before anything is loaded) and loads each kind as "
+        "one batch, household registrations first and grid last. CSV (UTF-8, UTF-8 "
+        "with BOM, GB18030 detected), XLSX or Parquet, with English or Chinese "
+        "headers (* = required):\n\n\b\n" + lines
     )
 
 
 @main.command(help=_load_help())
-@click.argument("kind", type=click.Choice(SOURCE_KINDS))
+@click.argument("kind", type=click.Choice(("auto", *SOURCE_KINDS)))
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--encoding", help="Override the detected encoding of CSV files (e.g. gb18030).")
 @click.option("--mapping", type=click.Path(dir_okay=False), help="JSON object or source,target CSV renaming headers.")
@@ -160,20 +163,42 @@ def load(settings, kind, files, encoding, mapping, dwell_min, rejects, warnings_
 
     import loaders
 
-    with settings.open_store(create=True) as store, settings.progress(f"load {kind}") as progress:
-        report = loaders.load_files(
-            store, kind, files, encoding=encoding, mapping=mapping, tz=settings.tz,
-            dwell_min=dwell_min, progress=progress,
-        )  # fmt: skip
-    if rejects:
-        mask_raw_cells(settings, report.rejects).to_csv(rejects, index=False)
-    if warnings_file:
-        mask_raw_cells(settings, report.warning_rows).to_csv(warnings_file, index=False)
-    if fmt == "json":
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    if kind == "auto":
+        from loaders.detect import group_by_kind
+
+        groups = group_by_kind(files, encoding, mapping)  # every file checked before anything is loaded
     else:
-        for line in report.summary_lines():
+        groups = {kind: list(files)}
+    reports = {}
+    with settings.open_store(create=True) as store:
+        for one, paths in groups.items():
+            with settings.progress(f"load {one}") as progress:
+                reports[one] = loaders.load_files(
+                    store, one, paths, encoding=encoding, mapping=mapping, tz=settings.tz,
+                    dwell_min=dwell_min, progress=progress,
+                )  # fmt: skip
+            if kind == "auto" and fmt != "json":
+                settings.say(f"{one}:")
+                for line in reports[one].summary_lines():
+                    settings.say("  " + line)
+    if rejects:
+        mask_raw_cells(settings, _concat_rows(r.rejects for r in reports.values())).to_csv(rejects, index=False)
+    if warnings_file:
+        frame = _concat_rows(r.warning_rows for r in reports.values())
+        mask_raw_cells(settings, frame).to_csv(warnings_file, index=False)
+    if fmt == "json":
+        out = {k: r.to_dict() for k, r in reports.items()} if kind == "auto" else reports[kind].to_dict()
+        click.echo(json.dumps(out, ensure_ascii=False))
+    elif kind != "auto":
+        for line in reports[kind].summary_lines():
             settings.say(line)
+
+
+def _concat_rows(frames):
+    import pandas as pd
+
+    frames = list(frames)
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 @main.command()

@@ -1,0 +1,132 @@
+"""Which source kind a raw file is, from its headers (``tracer load auto``).
+
+A file is of a kind when its headers name every required column of that
+kind's template (:mod:`loaders.templates`, English or Chinese, after the
+same folding and ``--mapping`` as a load) and, for kinds that identify
+people by ID number or phone, at least one of those. When several kinds
+fit, the one whose template the headers cover best wins; a tie is refused
+rather than guessed. Only the header is read: the first 64 KiB of a CSV
+(UTF-8 or GB18030, detected), the first row of an XLSX sheet, a Parquet
+file's schema.
+
+Examples
+--------
+>>> import os, tempfile
+>>> path = os.path.join(tempfile.mkdtemp(), "scans.csv")
+>>> _ = open(path, "w", encoding="gb18030").write("姓名,证件号码,手机号码,场所编码,扫码时间\\n张三,,13812345678,V1,2020-02-01 09:00\\n")
+>>> detect_kind(path)
+'venues'
+"""
+
+import csv
+import io
+import os
+
+from tracer.errors import LoadError
+
+from .templates import IDENTITY_COLUMNS, KINDS, match_headers, read_mapping, template
+
+__all__ = ["detect_kind", "group_by_kind", "read_headers"]
+
+_HEAD_BYTES = 1 << 16
+
+
+def read_headers(path, encoding=None):
+    """The header cells of a CSV, XLSX or Parquet file (list of str)."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise LoadError(f"{path}: no such file" if not os.path.exists(path) else f"{path}: is a directory, not a file",
+                        hint="check the path")  # fmt: skip
+    lower = path.lower()
+    if lower.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.read_schema(path).names)
+        except Exception as exc:
+            raise LoadError(f"{path}: not a readable Parquet file: {exc}") from None
+    if lower.endswith((".xlsx", ".xlsm")):
+        return _xlsx_headers(path)
+    with open(path, "rb") as fh:
+        data = fh.read(_HEAD_BYTES)
+    if not data.strip():
+        raise LoadError(f"{path}: the file is empty", hint="nothing to load; check the export")
+    text = _decode_head(path, data, encoding)
+    for record in csv.reader(io.StringIO(text, newline="")):
+        if any(cell.strip() for cell in record):
+            return [cell.strip() for cell in record]
+    raise LoadError(f"{path}: no header row in its first 64 KiB")
+
+
+def _decode_head(path, data, encoding):
+    if encoding:
+        return data.decode(encoding, errors="replace")
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return _decode_prefix(data, enc)
+        except UnicodeDecodeError:
+            continue
+    raise LoadError(f"{path}: neither UTF-8 nor GB18030", hint="pass --encoding")
+
+
+def _decode_prefix(data, enc):
+    """Decode a file's first bytes; a character cut at the end is fine."""
+    import codecs
+
+    return codecs.getincrementaldecoder(enc)().decode(data, final=False)
+
+
+def _xlsx_headers(path):
+    try:
+        from python_calamine import CalamineWorkbook
+
+        rows = CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python(nrows=1)
+    except ImportError:
+        from .io import read_table
+
+        return [c for c in read_table(path).columns if c != "line"]
+    except Exception as exc:
+        raise LoadError(f"{path}: cannot read XLSX: {exc}") from None
+    if not rows:
+        raise LoadError(f"{path}: the first sheet is empty", hint="nothing to load; check the export")
+    return [str(c).strip() for c in rows[0]]
+
+
+def detect_kind(path, encoding=None, mapping=None):
+    """The source kind of ``path`` (one of :data:`loaders.KINDS`).
+
+    Raises :class:`~tracer.errors.LoadError` naming the file and its headers
+    when no kind fits, or when several fit equally well.
+    """
+    headers = read_headers(path, encoding)
+    fits = []
+    for kind in KINDS:
+        names = set(match_headers(headers, kind, read_mapping(mapping)).values())
+        cols = template(kind)
+        required = {c.name for c in cols if c.required}
+        identity = [c for c in IDENTITY_COLUMNS if c in {c.name for c in cols}]
+        if required <= names and (not identity or names & set(identity)):
+            fits.append((len(names) / len(cols), len(names), kind))
+    shown = ", ".join(headers[:12]) + (" …" if len(headers) > 12 else "")
+    if not fits:
+        raise LoadError(f"{os.fspath(path)}: no source kind fits its headers ({shown})",
+                        hint="name the kind (tracer load KIND FILE), or rename headers with --mapping; "
+                             "`tracer load --help` lists each kind's columns")  # fmt: skip
+    fits.sort(reverse=True)
+    if len(fits) > 1 and fits[0][:2] == fits[1][:2]:
+        raise LoadError(f"{os.fspath(path)}: its headers fit {fits[0][2]} and {fits[1][2]} equally ({shown})",
+                        hint="name the kind: tracer load KIND FILE")  # fmt: skip
+    return fits[0][2]
+
+
+#: Order in which ``tracer load auto`` loads the kinds it found: household
+#: registrations first give phones their ID holders, phone-only grid rows last.
+AUTO_ORDER = ("residence", "flights", "trains", "buses", "venues", "checkpoints", "presences", "grid")
+
+
+def group_by_kind(paths, encoding=None, mapping=None):
+    """``{kind: [paths]}`` in :data:`AUTO_ORDER` (files in the order given)."""
+    found = {}
+    for path in paths:
+        found.setdefault(detect_kind(path, encoding, mapping), []).append(path)
+    return {kind: found[kind] for kind in AUTO_ORDER if kind in found}

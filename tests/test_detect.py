@@ -1,0 +1,96 @@
+"""``tracer load auto``: each raw file's kind told from its headers
+(loaders.detect), and a load of a pile of files equal to loading each kind
+by name."""
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import cli
+from loaders.detect import detect_kind, group_by_kind, read_headers
+from loaders.generate import write_raw_sources
+from tracer.duck import DuckStore
+from tracer.errors import LoadError
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    """Raw files of every kind (GB18030 and UTF-8 CSVs, XLSX) of a small city."""
+    return write_raw_sources(tmp_path_factory.mktemp("raw"), n_people=300, days=3, seed=5, mess=0.05)
+
+
+def test_every_generated_file_is_told_its_kind(city):
+    for kind, paths in city.files.items():
+        for path in paths:
+            assert detect_kind(path) == kind, (path, read_headers(path))
+
+
+def test_headers_of_each_format(tmp_path):
+    csv = tmp_path / "g.csv"
+    csv.write_bytes("手机号码,网格编号,开始时间,结束时间\n13812345678,G1,2020-02-01 09:00,2020-02-01 10:00\n"
+                    .encode("gb18030"))  # fmt: skip
+    assert read_headers(csv) == ["手机号码", "网格编号", "开始时间", "结束时间"] and detect_kind(csv) == "grid"
+    frame = pd.DataFrame({"person": ["p"], "place": ["venue:1"], "kind": ["venue"], "start": ["2020-02-01 09:00"],
+                          "end": ["2020-02-01 10:00"]})  # fmt: skip
+    frame.to_parquet(tmp_path / "p.parquet")
+    frame.to_excel(tmp_path / "p.xlsx", index=False)
+    assert detect_kind(tmp_path / "p.parquet") == detect_kind(tmp_path / "p.xlsx") == "presences"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a,b\n1,2\n", "no source kind fits"),
+    ("", "empty"),
+    ("手机号码,网格编号\n1,2\n", "no source kind fits"),  # grid without its times
+])  # fmt: skip
+def test_files_no_kind_fits_are_refused(tmp_path, text, message):
+    path = tmp_path / "x.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LoadError, match=message):
+        detect_kind(path)
+
+
+def test_a_mapping_helps_detection(tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_text("mobile,site,at\n13812345678,V1,2020-02-01 09:00\n", encoding="utf-8")
+    with pytest.raises(LoadError):
+        detect_kind(path)
+    assert detect_kind(path, mapping={"mobile": "phone", "site": "venue_code", "at": "scan_time"}) == "venues"
+
+
+def _contents(path):
+    with DuckStore(path, read_only=True) as store:
+        p = store.presences()
+        return sorted(zip(store.person_keys(p["person"]), store.place_keys(p["place"]), p["start"], p["record"]))
+
+
+def test_load_auto_equals_loading_each_kind_by_name(city, tmp_path):
+    runner = CliRunner()
+    files = [p for paths in reversed(list(city.files.values())) for p in paths]  # grid first
+    auto, named = str(tmp_path / "auto.duckdb"), str(tmp_path / "named.duckdb")
+    res = runner.invoke(cli.main, ["--store", auto, "load", "auto", *files, "--format", "json"])
+    assert res.exit_code == 0, res.stderr
+    got = json.loads(res.stdout)
+    assert list(got) == [k for k in ("residence", "flights", "trains", "buses", "venues", "checkpoints", "grid")
+                         if k in city.files]  # fmt: skip
+    for kind, paths in city.files.items():
+        by_name = runner.invoke(cli.main, ["--store", named, "load", kind, *paths, "--format", "json"])
+        assert by_name.exit_code == 0
+        assert got[kind]["read"] == json.loads(by_name.stdout)["read"]
+        assert got[kind]["read"] == got[kind]["loaded"] + got[kind]["duplicates"] + got[kind]["rejected"]
+    assert _contents(auto) == _contents(named)
+    rejects = tmp_path / "rejects.csv"
+    again = runner.invoke(cli.main, ["--store", auto, "load", "auto", *files, "--rejects", str(rejects)])
+    assert again.exit_code == 0 and "venues:" in again.stderr and "loaded 0 +" in again.stderr
+    assert len(pd.read_csv(rejects)) == sum(r["rejected"] for r in got.values())
+
+
+def test_load_auto_checks_every_file_before_loading_any(city, tmp_path):
+    bad = tmp_path / "notes.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    res = CliRunner().invoke(cli.main, ["--store", str(store), "load", "auto", *city.files["venues"], str(bad)])
+    assert res.exit_code == 1 and "notes.csv: no source kind fits" in res.stderr
+    assert not store.exists()
+    assert list(group_by_kind(city.files["grid"] + city.files["residence"])) == ["residence", "grid"]
