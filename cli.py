@@ -141,8 +141,9 @@ def _load_help():
         "store), or rejected with a reason: read = loaded + duplicates + rejected. "
         "All FILES go into the store in one atomic batch; loading the same file "
         "again adds nothing. KIND auto tells each file's kind from its headers "
-        "(all files are checked before anything is loaded) and loads each kind as "
-        "one batch, household registrations first and grid last. CSV (UTF-8, UTF-8 "
+        "(all files are checked before anything is loaded; a case list is skipped) "
+        "and loads each kind as one batch, household registrations first and grid "
+        "last. CSV (UTF-8, UTF-8 "
         "with BOM, GB18030 detected), XLSX or Parquet, with English or Chinese "
         "headers (* = required):\n\n\b\n" + lines
     )
@@ -166,7 +167,9 @@ def load(settings, kind, files, encoding, mapping, dwell_min, rejects, warnings_
     if kind == "auto":
         from loaders.detect import group_by_kind
 
-        groups = group_by_kind(files, encoding, mapping)  # every file checked before anything is loaded
+        groups, case_lists = group_by_kind(files, encoding, mapping)  # every file checked before anything is loaded
+        for path in case_lists:
+            settings.say(f"skipped {path}: a case list, not a source (use it with trace --cases)")
     else:
         groups = {kind: list(files)}
     reports = {}

@@ -26,7 +26,7 @@ from tracer.errors import LoadError
 
 from .templates import IDENTITY_COLUMNS, KINDS, match_headers, read_mapping, template
 
-__all__ = ["detect_kind", "group_by_kind", "read_headers"]
+__all__ = ["detect_kind", "group_by_kind", "is_case_list", "read_headers"]
 
 _HEAD_BYTES = 1 << 16
 
@@ -125,8 +125,24 @@ AUTO_ORDER = ("residence", "flights", "trains", "buses", "venues", "checkpoints"
 
 
 def group_by_kind(paths, encoding=None, mapping=None):
-    """``{kind: [paths]}`` in :data:`AUTO_ORDER` (files in the order given)."""
-    found = {}
+    """``({kind: [paths]}, case_lists)``: the kinds in :data:`AUTO_ORDER`
+    (files in the order given), and the files that are case lists (the
+    ``cases`` template: an A-class list for ``trace --cases``, not a source)."""
+    found, case_lists = {}, []
     for path in paths:
-        found.setdefault(detect_kind(path, encoding, mapping), []).append(path)
-    return {kind: found[kind] for kind in AUTO_ORDER if kind in found}
+        try:
+            kind = detect_kind(path, encoding, mapping)
+        except LoadError:
+            if not is_case_list(path, encoding):
+                raise
+            case_lists.append(path)
+            continue
+        found.setdefault(kind, []).append(path)
+    return {kind: found[kind] for kind in AUTO_ORDER if kind in found}, case_lists
+
+
+def is_case_list(path, encoding=None):
+    """Whether the headers are a case list's: who (person, ID or phone) and
+    when (onset or sampled) and nothing a source needs."""
+    names = set(match_headers(read_headers(path, encoding), "cases").values())
+    return bool(names & {"person", "id_number", "phone"}) and bool(names & {"onset", "sampled"})

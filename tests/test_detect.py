@@ -69,8 +69,9 @@ def test_load_auto_equals_loading_each_kind_by_name(city, tmp_path):
     runner = CliRunner()
     files = [p for paths in reversed(list(city.files.values())) for p in paths]  # grid first
     auto, named = str(tmp_path / "auto.duckdb"), str(tmp_path / "named.duckdb")
-    res = runner.invoke(cli.main, ["--store", auto, "load", "auto", *files, "--format", "json"])
+    res = runner.invoke(cli.main, ["--store", auto, "load", "auto", *files, city.cases_path, "--format", "json"])
     assert res.exit_code == 0, res.stderr
+    assert f"skipped {city.cases_path}: a case list" in res.stderr
     got = json.loads(res.stdout)
     assert list(got) == [k for k in ("residence", "flights", "trains", "buses", "venues", "checkpoints", "grid")
                          if k in city.files]  # fmt: skip
@@ -93,4 +94,5 @@ def test_load_auto_checks_every_file_before_loading_any(city, tmp_path):
     res = CliRunner().invoke(cli.main, ["--store", str(store), "load", "auto", *city.files["venues"], str(bad)])
     assert res.exit_code == 1 and "notes.csv: no source kind fits" in res.stderr
     assert not store.exists()
-    assert list(group_by_kind(city.files["grid"] + city.files["residence"])) == ["residence", "grid"]
+    groups, case_lists = group_by_kind(city.files["grid"] + [city.cases_path] + city.files["residence"])
+    assert list(groups) == ["residence", "grid"] and case_lists == [city.cases_path]
