@@ -483,7 +483,8 @@ def demo(settings, directory, people, days, seed, top):
         "Next:\n"
         f"  tracer --store {store_q} explain {case_q} '#1'     # the evidence behind the top contact\n"
         f"  {report_path} in a web browser: contact graph, timelines, ranked table\n"
-        f"  tracer --store {store_q} trace --cases {cases_q} --hops 3 --format csv -o contacts.csv\n"
+        f"  tracer --store {store_q} trace --cases {cases_q} --hops 3 --contact-info --format csv -o contacts.csv"
+        "     # with name, phone, district (masked unless --show-pii)\n"
         f"  bash scripts/neo4j start && tracer --store {store_q} --neo4j-uri bolt://127.0.0.1:7687 push\n"
         "  then open http://127.0.0.1:7474/browser/ (queries/browser/GUIDE.md walks through a run)"
     )
