@@ -145,7 +145,8 @@ def _load_help():
         "and loads each kind as one batch, household registrations first and grid "
         "last. CSV (UTF-8, UTF-8 "
         "with BOM, GB18030 detected), XLSX or Parquet, with English or Chinese "
-        "headers (* = required):\n\n\b\n" + lines
+        "headers (* = required; title lines above the header are skipped, with a "
+        "note):\n\n\b\n" + lines
     )
 
 

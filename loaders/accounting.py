@@ -43,6 +43,7 @@ class LoadReport:
     merged_phones, moved_presences : phone keys of earlier loads merged
         into the ID holder this load names for them, and the stored
         presences that moved with them (``phone-merged`` warnings).
+    notes : lines about whole files (a header found below a title line).
     rejects, warning_rows : DataFrames with ``file, line, field, code,
         message, raw`` (built on first access; ``raw`` is the row's cells
         as JSON under the file's own headers).
@@ -60,6 +61,7 @@ class LoadReport:
     presences_loaded: int = 0
     merged_phones: int = 0
     moved_presences: int = 0
+    notes: list = field(default_factory=list)
     ledgers: list = field(default_factory=list, repr=False)
 
     def to_dict(self):
@@ -92,6 +94,7 @@ class LoadReport:
             )
         lines += [f"  rejected {code}: {n}" for code, n in sorted(self.by_code.items())]
         lines += [f"  warning {code}: {n}" for code, n in sorted(self.warnings.items())]
+        lines += [f"  note: {note}" for note in self.notes]
         if self.merged_phones:
             lines.append(f"  merged {self.merged_phones} phone key(s) of earlier loads into their ID holders: "
                          f"{self.moved_presences} stored presence(s) moved")  # fmt: skip

@@ -44,7 +44,7 @@ from tracer.schema import DEFAULT_TZ, KIND_CODES
 
 from .accounting import build_report
 from .dwell import dwell_seconds, estimate_ends
-from .fields import Table
+from .fields import Table, locate_header
 from .identity import PHONE_PREFIX, resolve
 from .io import read_table, start_numba_early
 from .ledger import Ledger
@@ -85,6 +85,7 @@ class Prepared:
     places: pd.DataFrame
     aliases: pd.DataFrame
     merges: pd.DataFrame = None  # ``key, into_key``: stored phone persons this load gives an ID holder
+    notes: list = None  # what the load noticed about whole files (a header below a title line)
 
     @property
     def source(self):
@@ -132,10 +133,13 @@ def _concat(frames):
     return pd.DataFrame(out)
 
 
-def _parse_all(kind, paths, encoding, mapping, opts, progress):
+def _parse_all(kind, paths, encoding, mapping, opts, progress, notes=None):
     ledgers, idents, presences = [], [], []
     for i, path in enumerate(paths):
-        frame = read_table(path, encoding)
+        frame, header_line = locate_header(read_table(path, encoding), kind, path, mapping)
+        if header_line > 1 and notes is not None:
+            notes.append(f"{path}: header on line {header_line}; the {header_line - 1} line(s) above it "
+                         "(a title) are not records")  # fmt: skip
         led = Ledger(path, frame)
         parsed = PARSERS[kind](Table(frame, kind, path, mapping), led, opts)
         ledgers.append(led)
@@ -312,7 +316,8 @@ def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_mi
         raise LoadError("no files to load", hint="give one or more CSV/XLSX files")
     opts = Options(tz=tz, dwell_min=dwell_min)
     start_numba_early(paths)
-    ledgers, idents, pres = _parse_all(kind, paths, encoding, read_mapping(mapping), opts, progress)
+    notes = []
+    ledgers, idents, pres = _parse_all(kind, paths, encoding, read_mapping(mapping), opts, progress, notes)
     offsets = np.concatenate([[0], np.cumsum([len(led) for led in ledgers])]).astype(np.int64)
     code_by_row, person_keys, rows, aliases, merges = _resolve(ledgers, offsets, idents, store)
     input_row = offsets[pres["file"].to_numpy()] + pres["pos"].to_numpy()
@@ -339,7 +344,7 @@ def prepare(kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ, dwell_mi
     pres["person_key"] = categorical(person_row, persons["key"])
     pres["place_key"] = categorical(place_row, places["key"])
     aliases = aliases[aliases["key"].isin(persons["key"])].reset_index(drop=True)
-    return Prepared(kind, paths, ledgers, offsets, pres, persons, places, aliases, merges)
+    return Prepared(kind, paths, ledgers, offsets, pres, persons, places, aliases, merges, notes)
 
 
 def _takes_coded(store):
@@ -399,6 +404,7 @@ def load_files(store, kind, files, *, encoding=None, mapping=None, tz=DEFAULT_TZ
     result = store.append(batch, progress=append_progress, **extra)
     splits = np.split(duplicate_rows, prepared.offsets[1:-1])
     report = build_report(kind, prepared.paths, prepared.ledgers, splits, result.source, result.loaded)
+    report.notes = list(prepared.notes or [])
     report.merged_phones = 0 if merges is None else len(merges)
     report.moved_presences = int(getattr(result, "moved", 0))
     return report

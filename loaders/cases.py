@@ -24,6 +24,7 @@ import pandas as pd
 
 from tracer.errors import LoadError
 
+from .fields import locate_header
 from .io import read_table
 from .templates import match_headers, read_mapping
 
@@ -41,8 +42,14 @@ def read_cases(path, encoding=None, mapping=None):
     when it cannot be read, has no column naming or dating the cases, or
     has a row that names no one.
     """
-    frame = read_table(path, encoding)
-    names = match_headers([c for c in frame.columns if c != "line"], "cases", read_mapping(mapping))
+    mapping = read_mapping(mapping)
+
+    def fits(headers):
+        names = set(match_headers(headers, "cases", mapping).values())
+        return bool(names & set(_WHO)) and bool(names & {"onset", "sampled"})
+
+    frame, _ = locate_header(read_table(path, encoding), "cases", path, mapping, fits)  # a title line may come first
+    names = match_headers([c for c in frame.columns if c != "line"], "cases", mapping)
     cols = {target: _text(frame[header]) for header, target in names.items()}
     path = os.fspath(path)
     headers = ", ".join(str(c) for c in frame.columns if c != "line")

@@ -26,13 +26,19 @@ from tracer.errors import LoadError
 
 from .templates import IDENTITY_COLUMNS, KINDS, match_headers, read_mapping, template
 
-__all__ = ["detect_kind", "group_by_kind", "is_case_list", "read_headers"]
+__all__ = ["detect_kind", "group_by_kind", "header_candidates", "is_case_list", "read_headers"]
 
 _HEAD_BYTES = 1 << 16
 
 
 def read_headers(path, encoding=None):
     """The header cells of a CSV, XLSX or Parquet file (list of str)."""
+    return header_candidates(path, encoding)[0]
+
+
+def header_candidates(path, encoding=None, n=11):
+    """The first ``n`` non-blank records of a file (lists of str): its
+    header, or a title line and then the header (Parquet: its schema)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise LoadError(f"{path}: no such file" if not os.path.exists(path) else f"{path}: is a directory, not a file",
@@ -42,20 +48,28 @@ def read_headers(path, encoding=None):
         import pyarrow.parquet as pq
 
         try:
-            return list(pq.read_schema(path).names)
+            return [list(pq.read_schema(path).names)]
         except Exception as exc:
             raise LoadError(f"{path}: not a readable Parquet file: {exc}") from None
     if lower.endswith((".xlsx", ".xlsm")):
-        return _xlsx_headers(path)
+        return _xlsx_headers(path, n)
     with open(path, "rb") as fh:
         data = fh.read(_HEAD_BYTES)
     if not data.strip():
         raise LoadError(f"{path}: the file is empty", hint="nothing to load; check the export")
     text = _decode_head(path, data, encoding)
-    for record in csv.reader(io.StringIO(text, newline="")):
-        if any(cell.strip() for cell in record):
-            return [cell.strip() for cell in record]
-    raise LoadError(f"{path}: no header row in its first 64 KiB")
+    records = []
+    try:
+        for record in csv.reader(io.StringIO(text, newline="")):
+            if any(cell.strip() for cell in record):
+                records.append([cell.strip() for cell in record])
+                if len(records) == n:
+                    break
+    except csv.Error:
+        pass  # a record cut at 64 KiB: the ones before it are enough
+    if not records:
+        raise LoadError(f"{path}: no header row in its first 64 KiB")
+    return records
 
 
 def _decode_head(path, data, encoding):
@@ -76,20 +90,23 @@ def _decode_prefix(data, enc):
     return codecs.getincrementaldecoder(enc)().decode(data, final=False)
 
 
-def _xlsx_headers(path):
+def _xlsx_headers(path, n):
     try:
         from python_calamine import CalamineWorkbook
 
-        rows = CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python(nrows=1)
+        rows = CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python(nrows=n)
     except ImportError:
         from .io import read_table
 
-        return [c for c in read_table(path).columns if c != "line"]
+        frame = read_table(path)
+        head = [c for c in frame.columns if c != "line"]
+        return [head] + [["" if v is None else str(v).strip() for v in r] for r in frame[head].head(n - 1).values]
     except Exception as exc:
         raise LoadError(f"{path}: cannot read XLSX: {exc}") from None
+    rows = [[str(c).strip() for c in r] for r in rows if any(str(c).strip() for c in r)]
     if not rows:
         raise LoadError(f"{path}: the first sheet is empty", hint="nothing to load; check the export")
-    return [str(c).strip() for c in rows[0]]
+    return rows
 
 
 def detect_kind(path, encoding=None, mapping=None):
@@ -98,15 +115,13 @@ def detect_kind(path, encoding=None, mapping=None):
     Raises :class:`~tracer.errors.LoadError` naming the file and its headers
     when no kind fits, or when several fit equally well.
     """
-    headers = read_headers(path, encoding)
-    fits = []
-    for kind in KINDS:
-        names = set(match_headers(headers, kind, read_mapping(mapping)).values())
-        cols = template(kind)
-        required = {c.name for c in cols if c.required}
-        identity = [c for c in IDENTITY_COLUMNS if c in {c.name for c in cols}]
-        if required <= names and (not identity or names & set(identity)):
-            fits.append((len(names) / len(cols), len(names), kind))
+    candidates = header_candidates(path, encoding)
+    for headers in candidates:  # the first record, or a header below a title line
+        fits = _fitting_kinds(headers, read_mapping(mapping))
+        if fits:
+            break
+    else:
+        headers = candidates[0]
     shown = ", ".join(headers[:12]) + (" …" if len(headers) > 12 else "")
     if not fits:
         raise LoadError(f"{os.fspath(path)}: no source kind fits its headers ({shown})",
@@ -117,6 +132,19 @@ def detect_kind(path, encoding=None, mapping=None):
         raise LoadError(f"{os.fspath(path)}: its headers fit {fits[0][2]} and {fits[1][2]} equally ({shown})",
                         hint="name the kind: tracer load KIND FILE")  # fmt: skip
     return fits[0][2]
+
+
+def _fitting_kinds(headers, mapping):
+    """``(coverage, columns matched, kind)`` of every kind the headers fit."""
+    fits = []
+    for kind in KINDS:
+        names = set(match_headers(headers, kind, mapping).values())
+        cols = template(kind)
+        required = {c.name for c in cols if c.required}
+        identity = [c for c in IDENTITY_COLUMNS if c in {c.name for c in cols}]
+        if required <= names and (not identity or names & set(identity)):
+            fits.append((len(names) / len(cols), len(names), kind))
+    return fits
 
 
 #: Order in which ``tracer load auto`` loads the kinds it found: household
@@ -144,5 +172,8 @@ def group_by_kind(paths, encoding=None, mapping=None):
 def is_case_list(path, encoding=None):
     """Whether the headers are a case list's: who (person, ID or phone) and
     when (onset or sampled) and nothing a source needs."""
-    names = set(match_headers(read_headers(path, encoding), "cases").values())
-    return bool(names & {"person", "id_number", "phone"}) and bool(names & {"onset", "sampled"})
+    for headers in header_candidates(path, encoding):
+        names = set(match_headers(headers, "cases").values())
+        if names & {"person", "id_number", "phone"} and names & {"onset", "sampled"}:
+            return True
+    return False

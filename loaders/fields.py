@@ -31,6 +31,7 @@ from .timeparse import combine_date_time, parse_timestamp
 
 __all__ = [
     "Table",
+    "locate_header",
     "distinct_rows",
     "per_distinct",
     "texts",
@@ -45,6 +46,63 @@ __all__ = [
 ]
 
 DAY_S = 86400
+
+
+#: Rows below the first record searched for the real header (title lines
+#: above it are common in exported spreadsheets).
+HEADER_SEARCH_ROWS = 10
+
+
+def _fits(headers, kind, mapping):
+    """Whether ``headers`` name every required column of ``kind`` (and an
+    identity column where the kind needs one)."""
+    names = set(match_headers(headers, kind, mapping).values())
+    cols = template(kind)
+    required = {c.name for c in cols if c.required}
+    idents = [c for c in IDENTITY_COLUMNS if c in {col.name for col in cols}]
+    return required <= names and (not idents or bool(names & set(idents)))
+
+
+def locate_header(frame, kind, path, mapping=None, fits=None):
+    """``(frame, header_line)``: when the file's first record does not name
+    the template's required columns but one of the next
+    :data:`HEADER_SEARCH_ROWS` records does (a title such as
+    ``某区扫码记录导出`` above the header), that record becomes the header
+    and the lines above it are dropped (they are not records); ``line``
+    keeps the file's line numbers. ``header_line`` is the header's line
+    (1 when it is the first record). ``fits(headers)`` (optional) replaces
+    the template test.
+
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"line": [2, 3], "导出": ["手机号码", "13812345678"], "x": ["网格编号", "G1"],
+    ...                     "y": ["开始时间", "2020-02-01 09:00"], "z": ["结束时间", "2020-02-01 10:00"]})
+    >>> got, at = locate_header(raw, "grid", "g.csv")
+    >>> at, got.columns.tolist(), got["line"].tolist()
+    (2, ['line', '手机号码', '网格编号', '开始时间', '结束时间'], [3])
+    """
+    fits = fits or (lambda cells: _fits(cells, kind, mapping))
+    headers = [c for c in frame.columns if c != "line"]
+    if fits(headers) or "line" not in frame.columns:
+        return frame, 1
+    for k in range(min(HEADER_SEARCH_ROWS, len(frame))):
+        row = frame.iloc[k]
+        cells = ["" if pd.isna(row[c]) else str(row[c]).strip() for c in headers]
+        if not fits(cells):
+            continue
+        names, seen = [], {}
+        for i, cell in enumerate(cells):  # blank or repeated header cells get unique names
+            name = cell or f"Unnamed: {i}"
+            seen[name] = seen.get(name, 0) + 1
+            names.append(name if seen[name] == 1 else f"{name}.{seen[name] - 1}")
+        body = frame.iloc[k + 1 :].reset_index(drop=True)
+        if not len(body):
+            raise LoadError(f"{path}: has a header (line {int(row['line'])}) but no rows",
+                            hint="nothing to load; check the export")  # fmt: skip
+        out = pd.DataFrame({"line": body["line"].to_numpy()})
+        for name, col in zip(names, headers):
+            out[name] = body[col].to_numpy()
+        return out, int(row["line"])
+    return frame, 1
 
 
 class Table:

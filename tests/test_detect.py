@@ -96,3 +96,42 @@ def test_load_auto_checks_every_file_before_loading_any(city, tmp_path):
     assert not store.exists()
     groups, case_lists = group_by_kind(city.files["grid"] + [city.cases_path] + city.files["residence"])
     assert list(groups) == ["residence", "grid"] and case_lists == [city.cases_path]
+
+
+# ------------------------------------------------- a title line above the header
+
+TITLED = ("某区场所扫码记录导出（2020年2月1日）,,,,\n"
+          "姓名,证件号码,手机号码,场所编码,扫码时间\n"
+          "张三,,13812345678,V1,2020-02-01 09:00\n"
+          "李四,,138123,V1,bad\n")  # fmt: skip
+
+
+def test_a_header_below_a_title_line_is_found(tmp_path):
+    from loaders import load_files
+
+    path = tmp_path / "v.csv"
+    path.write_bytes(TITLED.encode("gb18030"))
+    with DuckStore(tmp_path / "t.duckdb") as store:
+        report = load_files(store, "venues", [str(path)])
+    assert (report.read, report.loaded, report.rejected) == (2, 1, 1)  # the title and the header are no records
+    assert report.rejects["line"].tolist() == [4]
+    assert json.loads(report.rejects["raw"][0])["场所编码"] == "V1"
+    assert any("header on line 2" in line for line in report.summary_lines())
+    assert detect_kind(path) == "venues"
+
+
+def test_an_xlsx_title_row_and_a_titled_case_list(tmp_path):
+    from loaders import load_files
+    from loaders.cases import read_cases
+
+    rows = [["2020年2月 网格数据", None, None, None], ["手机号码", "网格编号", "开始时间", "结束时间"],
+            ["13812345678", "G1", "2020-02-01 09:00", "2020-02-01 10:00"]]  # fmt: skip
+    path = tmp_path / "g.xlsx"
+    pd.DataFrame(rows).to_excel(path, index=False, header=False)
+    assert detect_kind(path) == "grid"
+    with DuckStore(tmp_path / "t.duckdb") as store:
+        report = load_files(store, "grid", [str(path)])
+    assert (report.read, report.loaded) == (1, 1)
+    cases = tmp_path / "cases.csv"
+    cases.write_text("确诊病例名单,\n证件号码,发病日期\n11010519491231002X,2020-02-01\n", encoding="utf-8")
+    assert read_cases(cases).to_dict("records") == [{"person": "11010519491231002X", "onset": "2020-02-01"}]
