@@ -146,7 +146,8 @@ def _load_help():
         "last. CSV (UTF-8, UTF-8 "
         "with BOM, GB18030 detected), XLSX or Parquet, with English or Chinese "
         "headers (* = required; title lines above the header are skipped, with a "
-        "note):\n\n\b\n" + lines
+        "note; an XLSX workbook is read from its first sheet and refused when "
+        "another sheet holds rows of the same kind):\n\n\b\n" + lines
     )
 
 

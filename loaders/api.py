@@ -140,6 +140,7 @@ def _parse_all(kind, paths, encoding, mapping, opts, progress, notes=None):
         if header_line > 1 and notes is not None:
             notes.append(f"{path}: header on line {header_line}; the {header_line - 1} line(s) above it "
                          "(a title) are not records")  # fmt: skip
+        check_other_sheets(path, kind, mapping, notes)
         led = Ledger(path, frame)
         parsed = PARSERS[kind](Table(frame, kind, path, mapping), led, opts)
         ledgers.append(led)
@@ -148,6 +149,28 @@ def _parse_all(kind, paths, encoding, mapping, opts, progress, notes=None):
         if progress:
             progress("read", i + 1, len(paths))
     return ledgers, _concat(idents), _concat(presences)
+
+
+def check_other_sheets(path, kind, mapping, notes=None):
+    """A workbook is read from its first sheet. Another sheet that holds
+    rows under a header of the same kind (one sheet per day, say) would be
+    lost: :class:`LoadError` before anything is loaded. Other non-empty
+    sheets (notes, a summary) are named in ``notes`` as not read."""
+    if not str(path).lower().endswith((".xlsx", ".xlsm")):
+        return
+    from .fields import header_fits
+    from .xlsx import other_sheets
+
+    for name, rows in other_sheets(path):
+        at = next((i for i, r in enumerate(rows) if header_fits(r, kind, mapping)), None)
+        if at is not None and at + 1 < len(rows):
+            raise LoadError(
+                f"{path}: sheet {name!r} also holds {kind} rows, but a workbook is read from its first sheet only;"
+                " nothing was loaded",
+                hint="save each sheet as its own file (or copy the rows into the first sheet) and load them together",
+            )
+        if notes is not None:
+            notes.append(f"{path}: sheet {name!r} not read (it has no {kind} header)")
 
 
 def _per_file(ledgers, offsets, rows, fn):

@@ -165,6 +165,9 @@ def group_by_kind(paths, encoding=None, mapping=None):
                 raise
             case_lists.append(path)
             continue
+        from .api import check_other_sheets
+
+        check_other_sheets(path, kind, mapping)  # a workbook's other sheets: refused before any load
         found.setdefault(kind, []).append(path)
     return {kind: found[kind] for kind in AUTO_ORDER if kind in found}, case_lists
 

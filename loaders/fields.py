@@ -32,6 +32,7 @@ from .timeparse import combine_date_time, parse_timestamp
 __all__ = [
     "Table",
     "locate_header",
+    "header_fits",
     "distinct_rows",
     "per_distinct",
     "texts",
@@ -53,7 +54,7 @@ DAY_S = 86400
 HEADER_SEARCH_ROWS = 10
 
 
-def _fits(headers, kind, mapping):
+def header_fits(headers, kind, mapping=None):
     """Whether ``headers`` name every required column of ``kind`` (and an
     identity column where the kind needs one)."""
     names = set(match_headers(headers, kind, mapping).values())
@@ -80,7 +81,7 @@ def locate_header(frame, kind, path, mapping=None, fits=None):
     >>> at, got.columns.tolist(), got["line"].tolist()
     (2, ['line', '手机号码', '网格编号', '开始时间', '结束时间'], [3])
     """
-    fits = fits or (lambda cells: _fits(cells, kind, mapping))
+    fits = fits or (lambda cells: header_fits(cells, kind, mapping))
     headers = [c for c in frame.columns if c != "line"]
     if fits(headers) or "line" not in frame.columns:
         return frame, 1

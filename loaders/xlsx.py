@@ -210,3 +210,38 @@ _CONVERT = {
     datetime.time: str,
     datetime.timedelta: str,
 }
+
+
+def other_sheets(path, n=11):
+    """``[(sheet name, first records)]`` of the workbook's sheets after the
+    first that hold anything: up to ``n`` non-blank records each, as lists
+    of stripped strings. The loaders read the first sheet only, so they
+    check these (:func:`loaders.api.check_other_sheets`)."""
+    try:
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(path)
+        out = []
+        for i, name in enumerate(book.sheet_names[1:], start=1):
+            rows = book.get_sheet_by_index(i).to_python(nrows=n)
+            rows = [[str(c).strip() for c in r] for r in rows if any(str(c).strip() for c in r)]
+            if rows:
+                out.append((name, rows))
+        return out
+    except ImportError:
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True)
+        out = []
+        for sheet in book.worksheets[1:]:
+            rows = []
+            for r in sheet.iter_rows(values_only=True):
+                cells = ["" if c is None else str(c).strip() for c in r]
+                if any(cells):
+                    rows.append(cells)
+                if len(rows) == n:
+                    break
+            if rows:
+                out.append((sheet.title, rows))
+        book.close()
+        return out

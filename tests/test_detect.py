@@ -135,3 +135,30 @@ def test_an_xlsx_title_row_and_a_titled_case_list(tmp_path):
     cases = tmp_path / "cases.csv"
     cases.write_text("确诊病例名单,\n证件号码,发病日期\n11010519491231002X,2020-02-01\n", encoding="utf-8")
     assert read_cases(cases).to_dict("records") == [{"person": "11010519491231002X", "onset": "2020-02-01"}]
+
+
+def test_a_workbook_with_more_rows_on_another_sheet_is_refused_not_half_read(tmp_path):
+    """A workbook is read from its first sheet: a second sheet of the same
+    kind (one per day) would be lost, so the load refuses; a notes sheet is
+    named as not read."""
+    from loaders import load_files
+
+    def grid(phone, cell):
+        return pd.DataFrame({"手机号码": [phone], "网格编号": [cell], "开始时间": ["2020-02-01 09:00"],
+                             "结束时间": ["2020-02-01 10:00"]})  # fmt: skip
+
+    two, notes = tmp_path / "two.xlsx", tmp_path / "notes.xlsx"
+    with pd.ExcelWriter(two) as w:
+        grid("13812345678", "G1").to_excel(w, sheet_name="2月1日", index=False)
+        grid("13812345679", "G2").to_excel(w, sheet_name="2月2日", index=False)
+    with pd.ExcelWriter(notes) as w:
+        grid("13812345678", "G1").to_excel(w, sheet_name="数据", index=False)
+        pd.DataFrame({"说明": ["本表为网格数据"]}).to_excel(w, sheet_name="说明", index=False)
+    with DuckStore(tmp_path / "t.duckdb") as store:
+        with pytest.raises(LoadError, match="sheet '2月2日' also holds grid rows"):
+            load_files(store, "grid", [str(notes), str(two)])
+        assert len(store.presences()) == 0  # nothing of the batch was loaded
+        report = load_files(store, "grid", [str(notes)])
+    assert report.loaded == 1 and any("sheet '说明' not read" in line for line in report.summary_lines())
+    with pytest.raises(LoadError, match="also holds grid rows"):
+        group_by_kind([str(notes), str(two)])
