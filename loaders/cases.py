@@ -28,7 +28,7 @@ from .fields import locate_header
 from .io import read_table
 from .templates import match_headers, read_mapping
 
-__all__ = ["read_cases"]
+__all__ = ["read_cases", "case_header_fits"]
 
 _WHO = ("person", "id_number", "phone")
 _WHEN = ("onset", "sampled", "isolated")
@@ -43,12 +43,8 @@ def read_cases(path, encoding=None, mapping=None):
     has a row that names no one.
     """
     mapping = read_mapping(mapping)
-
-    def fits(headers):
-        names = set(match_headers(headers, "cases", mapping).values())
-        return bool(names & set(_WHO)) and bool(names & {"onset", "sampled"})
-
-    frame, _ = locate_header(read_table(path, encoding), "cases", path, mapping, fits)  # a title line may come first
+    frame, _ = locate_header(read_table(path, encoding), "cases", path, mapping,
+                             lambda headers: case_header_fits(headers, mapping))  # a title line may come first
     names = match_headers([c for c in frame.columns if c != "line"], "cases", mapping)
     cols = {target: _text(frame[header]) for header, target in names.items()}
     path = os.fspath(path)
@@ -73,6 +69,12 @@ def read_cases(path, encoding=None, mapping=None):
         if col in cols:
             out[col] = pd.Series(cols[col].to_numpy(dtype=object), dtype=object)  # blanks stay None
     return out
+
+
+def case_header_fits(headers, mapping=None):
+    """Whether ``headers`` name who (person, ID or phone) and when (onset or sampled)."""
+    names = set(match_headers(headers, "cases", mapping).values())
+    return bool(names & set(_WHO)) and bool(names & {"onset", "sampled"})
 
 
 def _text(column):

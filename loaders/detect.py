@@ -24,7 +24,7 @@ import os
 
 from tracer.errors import LoadError
 
-from .templates import IDENTITY_COLUMNS, KINDS, match_headers, read_mapping, template
+from .templates import KINDS, match_headers, read_mapping, template
 
 __all__ = ["detect_kind", "group_by_kind", "header_candidates", "is_case_list", "read_headers"]
 
@@ -135,15 +135,15 @@ def detect_kind(path, encoding=None, mapping=None):
 
 
 def _fitting_kinds(headers, mapping):
-    """``(coverage, columns matched, kind)`` of every kind the headers fit."""
+    """``(coverage, columns matched, kind)`` of every kind the headers fit
+    (:func:`loaders.fields.header_fits`)."""
+    from .fields import header_fits
+
     fits = []
     for kind in KINDS:
-        names = set(match_headers(headers, kind, mapping).values())
-        cols = template(kind)
-        required = {c.name for c in cols if c.required}
-        identity = [c for c in IDENTITY_COLUMNS if c in {c.name for c in cols}]
-        if required <= names and (not identity or names & set(identity)):
-            fits.append((len(names) / len(cols), len(names), kind))
+        if header_fits(headers, kind, mapping):
+            n = len(set(match_headers(headers, kind, mapping).values()))
+            fits.append((n / len(template(kind)), n, kind))
     return fits
 
 
@@ -175,8 +175,6 @@ def group_by_kind(paths, encoding=None, mapping=None):
 def is_case_list(path, encoding=None):
     """Whether the headers are a case list's: who (person, ID or phone) and
     when (onset or sampled) and nothing a source needs."""
-    for headers in header_candidates(path, encoding):
-        names = set(match_headers(headers, "cases").values())
-        if names & {"person", "id_number", "phone"} and names & {"onset", "sampled"}:
-            return True
-    return False
+    from .cases import case_header_fits
+
+    return any(case_header_fits(headers) for headers in header_candidates(path, encoding))

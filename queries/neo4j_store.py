@@ -275,28 +275,27 @@ class Neo4jStore:
         if len(places):
             places["kind"] = [_kind_name(k) for k in places["kind"].tolist()]
         for name, frame in (("merge_persons", persons), ("merge_places", places), ("merge_aliases", aliases)):
-            records = _records(frame)
-            for lo in range(0, len(records), self.write_rows):
-                chunk = records[lo : lo + self.write_rows]
-                self.write(lambda tx, q=cypher.load(name), c=chunk: tx.run(q, rows=c).consume())
+            self._write_rows(name, frame)
+
+    def _write_rows(self, name, frame):
+        """Run the query file ``name`` on ``frame``'s rows as ``$rows``, in
+        write transactions of :attr:`write_rows` rows."""
+        records = _records(frame)
+        for lo in range(0, len(records), self.write_rows):
+            chunk = records[lo : lo + self.write_rows]
+            self.write(lambda tx, q=cypher.load(name), c=chunk: tx.run(q, rows=c).consume())
 
     def keep_merged_persons(self, merges):
         """Pointer nodes (``merged_into``) for persons merged into an ID holder
         that saved runs may name (``queries/keep_merged_persons.cypher``);
         :meth:`retire_merged_persons` deletes those no run uses."""
-        records = _records(merges[["key", "into_key"]])
-        for lo in range(0, len(records), self.write_rows):
-            chunk = records[lo : lo + self.write_rows]
-            self.write(lambda tx, q=cypher.load("keep_merged_persons"), c=chunk: tx.run(q, rows=c).consume())
+        self._write_rows("keep_merged_persons", merges[["key", "into_key"]])
 
     def retire_merged_persons(self, merges):
         """Delete the VISITED and ALIAS edges (and then the node, if bare) of
         persons the embedded store merged into an ID holder: ``merges`` has
         ``key, into_key`` (``queries/retire_merged_persons.cypher``)."""
-        records = _records(merges[["key", "into_key"]])
-        for lo in range(0, len(records), self.write_rows):
-            chunk = records[lo : lo + self.write_rows]
-            self.write(lambda tx, q=cypher.load("retire_merged_persons"), c=chunk: tx.run(q, rows=c).consume())
+        self._write_rows("retire_merged_persons", merges[["key", "into_key"]])
 
     def write_presences(self, rows, progress=None, total=None, done=0):
         """Write presences keyed by ``person_key, place_key`` (batch columns);
