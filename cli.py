@@ -262,6 +262,7 @@ def trace(
             store, cases, hops=hops, min_risk=min_risk, linger=linger_min != 0,
             pre_onset_days=pre_onset_days, config=cfg, tz=settings.tz, progress=progress,
         )  # fmt: skip
+        say_traced_as(settings, cases["person"], result.cases["person"])
         run_id = store.save_run(result) if save else None
         contacts = result.contacts[CONTACT_COLUMNS]
         if contact_info:
@@ -592,33 +593,31 @@ def typed_case_keys(settings, store, cases):
     """Cases with each key the store does not hold, but whose normalised form
     it does (a bare or +86 phone number, a lower-case x, a 15-digit ID),
     read as that form; a note on stderr for each. Keys held as given are
-    never changed, and unknown ones are left for the trace to report. A key
-    that is another identifier of a person (an alias, a merged phone key)
-    gets a note naming the person it is traced as."""
-    from tracer.errors import UnknownPerson
-
+    never changed, and unknown ones are left for the trace to report."""
     if "person" not in getattr(cases, "columns", ()) or not len(cases):
         return cases
     given = cases["person"].astype(str).str.strip()
-    if not _known(store, given.tolist()):
-        from loaders.ids import person_key_candidates
+    if _known(store, given.tolist()):
+        return cases
+    from loaders.ids import person_key_candidates
 
-        candidates = person_key_candidates(given)
-        cases = cases.copy()
-        for i in range(len(given)):
-            other = _typed_form(settings, store, given.iat[i], candidates.iat[i])
-            if other is not None:
-                cases.iloc[i, cases.columns.get_loc("person")] = other
-        given = cases["person"].astype(str).str.strip()
-    try:
-        stored = store.person_keys(store.person_codes(given.tolist()))
-    except UnknownPerson:
-        return cases  # the trace names the unknown keys
-    for key, person in zip(given, stored):
-        if str(person) != key:
-            note = f"case key {key} is traced as {person} (another identifier of the same person)"
-            settings.say(note if settings.show_pii else masked_error_text(note, [key, str(person)]))
+    candidates = person_key_candidates(given)
+    cases = cases.copy()
+    for i in range(len(given)):
+        other = _typed_form(settings, store, given.iat[i], candidates.iat[i])
+        if other is not None:
+            cases.iloc[i, cases.columns.get_loc("person")] = other
     return cases
+
+
+def say_traced_as(settings, given, traced):
+    """A note for each case key that the trace resolved to another key of
+    the same person (an alias such as a phone, or a merged phone key):
+    ``traced`` is the trace's own case list, in the order given."""
+    for key, person in zip(given.astype(str).str.strip(), traced.astype(str)):
+        if person != key:
+            note = f"case key {key} is traced as {person} (another identifier of the same person)"
+            settings.say(note if settings.show_pii else masked_error_text(note, [key, person]))
 
 
 def typed_key(settings, store, key):

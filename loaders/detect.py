@@ -73,9 +73,11 @@ def header_candidates(path, encoding=None, n=11):
 
 
 def _decode_head(path, data, encoding):
+    from .io import _ENCODINGS  # the loaders' detection order: UTF-8 (BOM or not), then GB18030
+
     if encoding:
         return data.decode(encoding, errors="replace")
-    for enc in ("utf-8-sig", "gb18030"):
+    for enc in _ENCODINGS:
         try:
             return _decode_prefix(data, enc)
         except UnicodeDecodeError:
@@ -91,19 +93,12 @@ def _decode_prefix(data, enc):
 
 
 def _xlsx_headers(path, n):
+    from .xlsx import sheet_heads
+
     try:
-        from python_calamine import CalamineWorkbook
-
-        rows = CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python(nrows=n)
-    except ImportError:
-        from .io import read_table
-
-        frame = read_table(path)
-        head = [c for c in frame.columns if c != "line"]
-        return [head] + [["" if v is None else str(v).strip() for v in r] for r in frame[head].head(n - 1).values]
+        rows = sheet_heads(path, n)[0][1]
     except Exception as exc:
         raise LoadError(f"{path}: cannot read XLSX: {exc}") from None
-    rows = [[str(c).strip() for c in r] for r in rows if any(str(c).strip() for c in r)]
     if not rows:
         raise LoadError(f"{path}: the first sheet is empty", hint="nothing to load; check the export")
     return rows

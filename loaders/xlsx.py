@@ -212,36 +212,45 @@ _CONVERT = {
 }
 
 
-def other_sheets(path, n=11):
-    """``[(sheet name, first records)]`` of the workbook's sheets after the
-    first that hold anything: up to ``n`` non-blank records each, as lists
-    of stripped strings. The loaders read the first sheet only, so they
-    check these (:func:`loaders.api.check_other_sheets`)."""
+def sheet_heads(path, n=11):
+    """``[(sheet name, first records)]`` of every sheet of the workbook, in
+    order: up to ``n`` non-blank records each, as lists of stripped strings
+    (a sheet with none has ``[]``). Only the first rows are read."""
     try:
         from python_calamine import CalamineWorkbook
-
-        book = CalamineWorkbook.from_path(path)
-        out = []
-        for i, name in enumerate(book.sheet_names[1:], start=1):
-            rows = book.get_sheet_by_index(i).to_python(nrows=n)
-            rows = [[str(c).strip() for c in r] for r in rows if any(str(c).strip() for c in r)]
-            if rows:
-                out.append((name, rows))
-        return out
     except ImportError:
-        import openpyxl
+        return _openpyxl_heads(path, n)
+    book = CalamineWorkbook.from_path(path)
+    return [(name, _nonblank(book.get_sheet_by_index(i).to_python(nrows=n)))
+            for i, name in enumerate(book.sheet_names)]  # fmt: skip
 
-        book = openpyxl.load_workbook(path, read_only=True)
-        out = []
-        for sheet in book.worksheets[1:]:
+
+def _openpyxl_heads(path, n):
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        heads = []
+        for sheet in book.worksheets:
             rows = []
-            for r in sheet.iter_rows(values_only=True):
-                cells = ["" if c is None else str(c).strip() for c in r]
-                if any(cells):
-                    rows.append(cells)
+            for row in sheet.iter_rows(values_only=True):
+                rows += _nonblank([row])
                 if len(rows) == n:
                     break
-            if rows:
-                out.append((sheet.title, rows))
+            heads.append((sheet.title, rows))
+        return heads
+    finally:
         book.close()
-        return out
+
+
+def _nonblank(rows):
+    cells = [["" if c is None else str(c).strip() for c in r] for r in rows]
+    return [r for r in cells if any(r)]
+
+
+def other_sheets(path, n=11):
+    """``[(sheet name, first records)]`` of the workbook's sheets after the
+    first that hold anything (:func:`sheet_heads`). The loaders read the
+    first sheet only, so they check these
+    (:func:`loaders.api.check_other_sheets`)."""
+    return [(name, rows) for name, rows in sheet_heads(path, n)[1:] if rows]

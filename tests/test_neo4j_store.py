@@ -294,22 +294,31 @@ def test_loading_straight_into_neo4j_merges_a_phone_person_too(empty, tmp_path):
     assert count(empty, f"(:Person {{key: '{holder}'}})-[:ALIAS]->(:Identifier {{value: '{phone}'}})") == 1
 
 
+def load_merge_story(store, tmp_path):
+    """Three venue loads into ``store``: the case's stays, a stay beside it
+    seen by phone only, then that phone with its ID holder (a merge). The
+    case is traced and the run saved between the second and the third load;
+    returns ``(run, run id)``."""
+    from loaders import load_files
+
+    loads = {"x.csv": [f"{CASE_KEY},,V1,2020-02-01 08:00,2020-02-01 12:00"],
+             "1.csv": [",13812345678,V1,2020-02-01 09:00,2020-02-01 09:30"],
+             "2.csv": [f"{HOLDER},13812345678,V2,2020-02-02 09:00,2020-02-02 09:30"]}  # fmt: skip
+    for name, rows in loads.items():
+        load_files(store, "venues", [write_venues(tmp_path, name, rows)])
+        if name == "1.csv":
+            run = trace(store, pd.DataFrame({"person": [CASE_KEY], "onset": ["2020-02-02"]}), linger=False)
+            run_id = store.save_run(run)
+    return run, run_id
+
+
 def test_a_merged_person_that_a_saved_run_names_stays_as_a_pointer(empty, tmp_path):
     """A run saved before the merge keeps its EXPOSED_TO edge to the phone
     person: the node stays, without presences or aliases, marked
     ``merged_into``; listings skip it and its key leads to the holder."""
-    from loaders import load_files
-
     holder, case = HOLDER, CASE_KEY
-    for name, rows in {"x.csv": [f"{case},,V1,2020-02-01 08:00,2020-02-01 12:00"],
-                       "1.csv": [",13812345678,V1,2020-02-01 09:00,2020-02-01 09:30"],
-                       "2.csv": [f"{holder},13812345678,V2,2020-02-02 09:00,2020-02-02 09:30"]}.items():
-        write_venues(tmp_path, name, rows)
-        load_files(empty, "venues", [str(tmp_path / name)])
-        if name == "1.csv":
-            run = trace(empty, pd.DataFrame({"person": [case], "onset": ["2020-02-02"]}), linger=False)
-            assert run.contacts["person"].tolist() == ["phone:+8613812345678"]
-            empty.save_run(run)
+    run, _ = load_merge_story(empty, tmp_path)
+    assert run.contacts["person"].tolist() == ["phone:+8613812345678"]
     phone = "phone:+8613812345678"
     assert count(empty, f"(:Person {{key: '{phone}', merged_into: '{holder}'}})<-[:EXPOSED_TO]-()") == 1
     assert count(empty, f"(:Person {{key: '{phone}'}})-[:VISITED|ALIAS]->()") == 0
@@ -343,19 +352,12 @@ def test_load_lookups_answer_like_the_whole_tables(empty):
 def test_a_run_saved_before_a_merge_keeps_its_edges_when_first_pushed_after_it(empty, tmp_path):
     """The run's contact is the phone key the store has since merged away:
     push keeps a pointer node for it, so the run's EXPOSED_TO edge is there."""
-    from loaders import load_files
     from queries.push import push
 
     holder, case = HOLDER, CASE_KEY
-    phone, cases = "phone:+8613812345678", pd.DataFrame({"person": [case], "onset": ["2020-02-02"]})
+    phone = "phone:+8613812345678"
     with DuckStore(tmp_path / "r.duckdb") as duck:
-        for name, rows in {"x.csv": [f"{case},,V1,2020-02-01 08:00,2020-02-01 12:00"],
-                           "1.csv": [",13812345678,V1,2020-02-01 09:00,2020-02-01 09:30"],
-                           "2.csv": [f"{holder},13812345678,V2,2020-02-02 09:00,2020-02-02 09:30"]}.items():
-            write_venues(tmp_path, name, rows)
-            load_files(duck, "venues", [str(tmp_path / name)])
-            if name == "1.csv":
-                old_run = duck.save_run(trace(duck, cases, linger=False))
+        _, old_run = load_merge_story(duck, tmp_path)
         push(duck, empty)
     assert count(empty, f"(:Person {{key: '{case}'}})-[:EXPOSED_TO {{run: '{old_run}'}}]->"
                         f"(:Person {{key: '{phone}', merged_into: '{holder}'}})") == 1  # fmt: skip
